@@ -1,0 +1,54 @@
+// One database port, two adapters: PGlite (PostgreSQL compiled to WASM, in a data folder: the
+// embedded default) and a `pg` Pool (PostgreSQL via DATABASE_URL). Both read int8 as bigint, so
+// money never passes through a JavaScript number, and both run the same SQL.
+
+export interface QueryResult<Row> {
+  rows: Row[];
+  /** Rows returned, or touched by INSERT/UPDATE/DELETE. */
+  rowCount: number;
+}
+
+export interface Queryable {
+  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResult<Row>>;
+  /** Runs one or more statements without parameters (migrations). */
+  exec(text: string): Promise<void>;
+}
+
+export type Isolation = 'read committed' | 'repeatable read' | 'serializable';
+
+export interface TransactionOptions {
+  isolation?: Isolation;
+}
+
+export interface Db extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /**
+   * Runs `work` in one transaction: committed when it resolves, rolled back when it throws.
+   * Nothing half-done survives a fault in the middle.
+   */
+  transaction<T>(work: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /** Answers when the database does (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function beginStatement(options: TransactionOptions | undefined): string {
+  return options?.isolation ? `begin isolation level ${options.isolation}` : 'begin';
+}
+
+/** Postgres type ids whose text form the adapters parse into bigint. */
+export const INT8_OID = 20;
+export const INT8_ARRAY_OID = 1016;
+
+/** True for a unique-constraint violation (SQLSTATE 23505), on either adapter. */
+export function isUniqueViolation(error: unknown): boolean {
+  return sqlState(error) === '23505';
+}
+
+export function sqlState(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}

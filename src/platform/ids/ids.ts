@@ -1,0 +1,64 @@
+// UUIDv7 (RFC 9562): time-ordered ids, so primary keys index in insertion order and an id says
+// when it was made. Monotonic within one process: ids made in the same millisecond still sort
+// in creation order (the 12-bit rand_a field is used as a counter, method 1 of RFC 9562 §6.2).
+import { randomBytes } from 'node:crypto';
+
+let lastMs = -1;
+let counter = 0;
+
+export function uuidv7(nowMs: number = Date.now()): string {
+  const bytes = randomBytes(16);
+  let ms = nowMs;
+  if (ms <= lastMs) {
+    // Same millisecond (or a clock that stepped back): keep order by counting up, and borrow
+    // the next millisecond when the counter is spent.
+    ms = lastMs;
+    counter += 1;
+    if (counter > 0xfff) {
+      ms += 1;
+      counter = 0;
+    }
+  } else {
+    counter = (bytes[6]! & 0x07) << 8; // start low in the range so the counter has room
+  }
+  lastMs = ms;
+  const high = Math.floor(ms / 2 ** 16);
+  bytes[0] = (high >>> 24) & 0xff;
+  bytes[1] = (high >>> 16) & 0xff;
+  bytes[2] = (high >>> 8) & 0xff;
+  bytes[3] = high & 0xff;
+  bytes[4] = (ms >>> 8) & 0xff;
+  bytes[5] = ms & 0xff;
+  bytes[6] = 0x70 | ((counter >>> 8) & 0x0f);
+  bytes[7] = counter & 0xff;
+  bytes[8] = 0x80 | (bytes[8]! & 0x3f);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+export function isUuid(value: string): boolean {
+  return UUID_RE.test(value);
+}
+
+/** Milliseconds encoded in a UUIDv7. */
+export function uuidv7Time(id: string): number {
+  return Number.parseInt(id.replaceAll('-', '').slice(0, 12), 16);
+}
+
+// Client-chosen ids (api-contract.md §0): 1–128 characters, no control characters; anything
+// else (quotes, Unicode) is legal and compared exactly.
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
+
+export const externalIdLengthMax = 128;
+
+export function isExternalId(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    value.length >= 1 &&
+    [...value].length <= externalIdLengthMax &&
+    !CONTROL_RE.test(value)
+  );
+}
