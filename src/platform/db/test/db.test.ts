@@ -1,0 +1,148 @@
+// Proves the db port behaves the same on PGlite and PostgreSQL: bigint money, atomic transactions,
+// forward-only migrations that parallel starts apply exactly once.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { isUniqueViolation, loadMigrations, migrate, openPglite, openPostgres } from '../index.ts';
+import type { MigrationSet } from '../index.ts';
+import { backendName, openTestDb } from '../../../../test/support/backend.ts';
+import type { TestDb } from '../../../../test/support/backend.ts';
+
+const sets: MigrationSet[] = [
+  {
+    scope: 'demo',
+    migrations: [
+      { version: 1, name: 'init', sql: 'create schema demo; create table demo.account (id text primary key, balance int8 not null check (balance >= 0));' },
+      { version: 2, name: 'more', sql: 'alter table demo.account add column note text;' },
+    ],
+  },
+];
+
+describe(`db on ${backendName}`, () => {
+  let test: TestDb;
+  before(async () => {
+    test = await openTestDb();
+    await migrate(test.db, sets);
+  });
+  after(async () => test.close());
+
+  it('reads int8 and int8[] as bigint, up to the column limit', async () => {
+    const { rows } = await test.db.query<{ big: bigint; small: bigint; list: bigint[] }>(
+      'select $1::int8 as big, 7::int8 as small, array[1, 2]::int8[] as list',
+      [9223372036854775807n],
+    );
+    assert.deepEqual(rows[0], { big: 9223372036854775807n, small: 7n, list: [1n, 2n] });
+    await assert.rejects(test.db.query('select $1::int8 + 1', [9223372036854775807n]), /out of range/);
+  });
+
+  it('commits a transaction that resolves and rolls back one that throws', async () => {
+    await test.db.transaction(async (tx) => {
+      await tx.query('insert into demo.account (id, balance) values ($1, $2)', ['a', 100n]);
+    });
+    await assert.rejects(
+      test.db.transaction(async (tx) => {
+        await tx.query('update demo.account set balance = balance - 30 where id = $1', ['a']);
+        await tx.query('insert into demo.account (id, balance) values ($1, $2)', ['b', -1n]);
+      }),
+      /check constraint/,
+    );
+    const { rows } = await test.db.query<{ balance: bigint }>('select balance from demo.account where id = $1', ['a']);
+    assert.equal(rows[0]?.balance, 100n, 'the half-done update was rolled back');
+  });
+
+  it('reports unique violations portably and counts touched rows', async () => {
+    const error = await test.db.query('insert into demo.account (id, balance) values ($1, 0)', ['a']).catch((e: unknown) => e);
+    assert.ok(isUniqueViolation(error));
+    const result = await test.db.query('update demo.account set note = $1', ['x']);
+    assert.equal(result.rowCount, 1);
+  });
+
+  it('opens transactions at the requested isolation level', async () => {
+    const level = await test.db.transaction(
+      async (tx) => (await tx.query<{ level: string }>('select current_setting($1) as level', ['transaction_isolation'])).rows[0]?.level,
+      { isolation: 'serializable' },
+    );
+    assert.equal(level, 'serializable');
+  });
+
+  it('applies each migration once and refuses an edited one', async () => {
+    const again = await migrate(test.db, sets);
+    assert.deepEqual(again.applied, []);
+    const edited: MigrationSet[] = [{ scope: 'demo', migrations: [{ ...sets[0]!.migrations[0]!, sql: 'select 1;' }] }];
+    await assert.rejects(migrate(test.db, edited), /changed after it was applied/);
+  });
+
+  it('rolls back a failing migration whole', async () => {
+    const broken: MigrationSet[] = [
+      ...sets,
+      { scope: 'broken', migrations: [{ version: 1, name: 'half', sql: 'create table demo.half (x int); select no_such_function();' }] },
+    ];
+    await assert.rejects(migrate(test.db, broken));
+    const { rows } = await test.db.query<{ n: bigint }>(
+      "select count(*)::int8 as n from information_schema.tables where table_schema = 'demo' and table_name = 'half'",
+    );
+    assert.equal(rows[0]?.n, 0n);
+  });
+
+  it('applies migrations exactly once when several processes start at the same time', async (t) => {
+    if (!test.url) {
+      t.skip('parallel starts need PostgreSQL (PGlite is one process)');
+      return;
+    }
+    const pools = Array.from({ length: 4 }, () => openPostgres({ url: test.url!, poolSize: 2 }));
+    try {
+      const parallel: MigrationSet[] = [
+        { scope: 'parallel', migrations: [{ version: 1, name: 'init', sql: 'create schema parallel; create table parallel.t (x int);' }] },
+      ];
+      const reports = await Promise.all(pools.map((db) => migrate(db, parallel)));
+      assert.equal(reports.reduce((sum, report) => sum + report.applied.length, 0), 1);
+    } finally {
+      await Promise.all(pools.map((db) => db.close()));
+    }
+  });
+});
+
+describe('migration files', () => {
+  it('loads NNNN_name.sql in order and refuses gaps and bad names', () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'croupier-mig-'));
+    try {
+      writeFileSync(path.join(folder, '0002_second.sql'), 'select 2;');
+      writeFileSync(path.join(folder, '0001_first.sql'), 'select 1;');
+      assert.deepEqual(
+        loadMigrations(folder).map((m) => [m.version, m.name]),
+        [
+          [1, 'first'],
+          [2, 'second'],
+        ],
+      );
+      writeFileSync(path.join(folder, '0004_gap.sql'), 'select 4;');
+      assert.throws(() => loadMigrations(folder), /without gaps/);
+      rmSync(path.join(folder, '0004_gap.sql'));
+      writeFileSync(path.join(folder, '3_bad.sql'), 'select 3;');
+      assert.throws(() => loadMigrations(folder), /NNNN_name/);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('PGlite data folder', () => {
+  it('keeps committed data across a close and reopen', async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'croupier-pglite-'));
+    mkdirSync(folder, { recursive: true });
+    try {
+      const first = await openPglite({ dataDir: folder });
+      await migrate(first, sets);
+      await first.query('insert into demo.account (id, balance) values ($1, $2)', ['kept', 42n]);
+      await first.close();
+      const second = await openPglite({ dataDir: folder });
+      const { rows } = await second.query<{ balance: bigint }>('select balance from demo.account where id = $1', ['kept']);
+      assert.equal(rows[0]?.balance, 42n);
+      await second.close();
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
