@@ -1,0 +1,5 @@
+export { checkedSchema, eventsPerWriteMax, outboxMigrationSet, writeEvents } from './outbox.ts';
+export type { NewEvent } from './outbox.ts';
+export { OutboxRelay } from './relay.ts';
+export type { OutboxRelayOptions } from './relay.ts';
+export { handleOnce, idempotentHandler } from './inbox.ts';
