@@ -1,0 +1,68 @@
+// `npm run cli -- <command>`: operations on the platform.
+//   migrate              apply every context's migrations and exit
+//   serve [--role R]     run the platform (R = all, or one context)
+//   config               print the configuration variables and their defaults
+import { parseArgs } from 'node:util';
+import { configDocs } from '../platform/config/index.ts';
+import { migrateAll, openDatabase } from '../platform/runtime/index.ts';
+import { contextModules, modulesForRole } from './contexts.ts';
+import { serve } from './serve.ts';
+import { loadConfigOrExit } from './start.ts';
+
+const usage = `usage: npm run cli -- <command>
+  migrate              apply every context's migrations and exit
+  serve [--role R]     run the platform; R is all (default) or one context
+  config               list the configuration variables
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { role: { type: 'string', default: 'all' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const command = positionals[0];
+  if (values.help || command === undefined || command === 'help') {
+    process.stdout.write(usage);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  switch (command) {
+    case 'config': {
+      for (const item of configDocs) {
+        process.stdout.write(`${item.variable}\t${item.fallback}\t${item.meaning}\n`);
+      }
+      return 0;
+    }
+    case 'migrate': {
+      const config = loadConfigOrExit();
+      const db = await openDatabase(config);
+      try {
+        const report = await migrateAll(db, contextModules);
+        process.stdout.write(`${report.applied.length} migration(s) applied on ${db.kind}\n`);
+        for (const item of report.applied) {
+          process.stdout.write(`  ${item.scope} ${item.version} ${item.name}\n`);
+        }
+      } finally {
+        await db.close();
+      }
+      return 0;
+    }
+    case 'serve': {
+      const config = loadConfigOrExit();
+      const running = await serve(config, modulesForRole(values.role));
+      process.stdout.write(`croupier (${values.role}) listening on ${running.url ?? '(no listener)'}\n`);
+      return -1; // keep running until a signal
+    }
+    default:
+      process.stderr.write(`unknown command '${command}'\n${usage}`);
+      return 2;
+  }
+}
+
+try {
+  const code = await main(process.argv.slice(2));
+  if (code >= 0) process.exit(code);
+} catch (error) {
+  process.stderr.write(`croupier: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,35 @@
+// Runs the platform (all contexts or one role) until SIGTERM or SIGINT, then shuts down in order
+// and exits 0. A shutdown that outlives CROUPIER_SHUTDOWN_TIMEOUT_MS exits 1 rather than hang.
+import packageJson from '../../package.json' with { type: 'json' };
+import type { Config } from '../platform/config/index.ts';
+import { startPlatform } from '../platform/runtime/index.ts';
+import type { ContextModule, RunningPlatform } from '../platform/runtime/index.ts';
+
+export const version: string = packageJson.version;
+
+export async function serve(config: Config, modules: readonly ContextModule[]): Promise<RunningPlatform> {
+  const running = await startPlatform({ config, modules, version });
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    running.logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      running.logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out');
+      running.logger.flush();
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        running.logger.error({ err: error }, 'shutdown failed');
+        running.logger.flush();
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  return running;
+}

@@ -1,0 +1,36 @@
+// What a bounded context gives the runtime, and what the runtime gives it back. A context is a
+// module with migrations, the streams it publishes on and a start() that wires its services,
+// consumers and routes onto the platform's adapters. The context never learns which adapters
+// those are (PGlite or PostgreSQL, in-process bus or JetStream): the composition root decides.
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config/config.ts';
+import type { Db, MigrationSet } from '../db/index.ts';
+import type { Bus, StreamSpec } from '../bus/bus.ts';
+import type { HttpApp } from '../http/app.ts';
+import type { Logger } from '../telemetry/logger.ts';
+
+export interface PlatformServices {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly db: Db;
+  readonly bus: Bus;
+  /** Wakes the outbox relay of a schema right after a commit wrote events to it. */
+  kickOutbox(schema: string): void;
+}
+
+export interface ContextHandle {
+  /** Stops background work (timers, consumers); the database and bus are closed after it. */
+  stop(): Promise<void>;
+}
+
+export interface ContextModule {
+  /** Context name, also its schema name: "wallet". */
+  readonly name: string;
+  readonly migrations: readonly MigrationSet[];
+  /** Streams this context publishes on (created at start on JetStream). */
+  readonly streams: readonly StreamSpec[];
+  /** Schema whose outbox the runtime relays, when the context publishes events. */
+  readonly outboxSchema?: string;
+  start(services: PlatformServices, app: HttpApp): Promise<ContextHandle>;
+}
