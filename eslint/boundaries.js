@@ -12,7 +12,8 @@ function locate(file) {
   const relative = path.relative(SRC, file);
   if (relative.startsWith('..') || path.isAbsolute(relative)) return { layer: 'other' };
   const parts = relative.split(path.sep);
-  if (parts[0] === 'contexts') return { layer: 'contexts', context: parts[1], rest: parts.slice(2).join('/') };
+  if (parts[0] === 'contexts')
+    return { layer: 'contexts', context: parts[1], rest: parts.slice(2).join('/') };
   if (parts[0] === 'platform' || parts[0] === 'apps') return { layer: parts[0] };
   return { layer: 'other' };
 }
@@ -49,7 +50,8 @@ const rule = {
       ImportDeclaration: fromSource,
       ExportNamedDeclaration: fromSource,
       ExportAllDeclaration: fromSource,
-      ImportExpression: (node) => node.source.type === 'Literal' && check(context, node.source, node.source.value),
+      ImportExpression: (node) =>
+        node.source.type === 'Literal' && check(context, node.source, node.source.value),
     };
   },
 };

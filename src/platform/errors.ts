@@ -58,7 +58,8 @@ export function errorBody(code: ErrorCode, message: string): ErrorBody {
 }
 
 /** Typed result for expected business outcomes (Vendure's ErrorResult). */
-export type Result<T, C extends string = string> = { ok: true; value: T } | { ok: false; code: C; message: string };
+export type Result<T, C extends string = string> =
+  { ok: true; value: T } | { ok: false; code: C; message: string };
 
 export function ok<T>(value: T): { ok: true; value: T } {
   return { ok: true, value };

@@ -28,7 +28,11 @@ async function problems(file: string, code: string): Promise<string[]> {
 
 describe('import boundaries', () => {
   it('forbids platform/ from importing a context or an app', async () => {
-    assert.equal((await problems('src/platform/http/x.ts', "import { a } from '../../contexts/wallet/index.ts';")).length, 1);
+    assert.equal(
+      (await problems('src/platform/http/x.ts', "import { a } from '../../contexts/wallet/index.ts';"))
+        .length,
+      1,
+    );
     assert.equal((await problems('src/platform/x.ts', "export * from '../apps/cli.ts';")).length, 1);
     assert.deepEqual(await problems('src/platform/http/x.ts', "import { a } from '../db/index.ts';"), []);
   });
@@ -37,13 +41,25 @@ describe('import boundaries', () => {
     const file = 'src/contexts/games/games.service.ts';
     assert.deepEqual(await problems(file, "import type { WalletClient } from '../wallet/index.ts';"), []);
     assert.equal((await problems(file, "import { sql } from '../wallet/wallet.repository.ts';")).length, 1);
-    assert.equal((await problems('src/contexts/games/test/deep.test.ts', "import { x } from '../../wallet/wallet.service.ts';")).length, 1);
+    assert.equal(
+      (
+        await problems(
+          'src/contexts/games/test/deep.test.ts',
+          "import { x } from '../../wallet/wallet.service.ts';",
+        )
+      ).length,
+      1,
+    );
     assert.equal((await problems(file, "const m = await import('../wallet/wallet.service.ts');")).length, 1);
     assert.deepEqual(await problems(file, "import { x } from './games.repository.ts';"), []);
     assert.deepEqual(await problems(file, "import { y } from '../../platform/db/index.ts';"), []);
   });
 
   it('forbids a context from importing a composition root', async () => {
-    assert.equal((await problems('src/contexts/pam/pam.routes.ts', "import { serve } from '../../apps/serve.ts';")).length, 1);
+    assert.equal(
+      (await problems('src/contexts/pam/pam.routes.ts', "import { serve } from '../../apps/serve.ts';"))
+        .length,
+      1,
+    );
   });
 });

@@ -58,7 +58,11 @@ export async function openTestDb(options: { poolSize?: number } = {}): Promise<T
     return { db, url: undefined, close: () => db.close() };
   }
   const scratch = await createScratchDatabase();
-  const db = openPostgres({ url: scratch.url, poolSize: options.poolSize ?? 10, applicationName: 'croupier-test' });
+  const db = openPostgres({
+    url: scratch.url,
+    poolSize: options.poolSize ?? 10,
+    applicationName: 'croupier-test',
+  });
   return {
     db,
     url: scratch.url,

@@ -29,9 +29,7 @@ export class ConfigError extends Error {
   readonly variables: readonly string[];
 
   constructor(problems: readonly { variable: string; problem: string }[]) {
-    super(
-      `invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.problem}`).join('\n')}`,
-    );
+    super(`invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.problem}`).join('\n')}`);
     this.variables = problems.map((p) => p.variable);
   }
 }
@@ -58,7 +56,9 @@ function decimal(min: number, max: number): Parser<number> {
 
 function oneOf<T extends string>(values: readonly T[]): Parser<T> {
   return (raw) => {
-    if (!(values as readonly string[]).includes(raw)) throw new Error(`'${raw}' is not one of ${values.join(', ')}`);
+    if (!(values as readonly string[]).includes(raw)) {
+      throw new Error(`'${raw}' is not one of ${values.join(', ')}`);
+    }
     return raw as T;
   };
 }
@@ -130,7 +130,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     gameSessionTtlSeconds: read('CROUPIER_GAME_SESSION_TTL_SECONDS', integer(1, 7 * 24 * 3600), 14400),
     rateLimitScale: read('CROUPIER_RATE_LIMIT_SCALE', decimal(0, 1000), 1),
     currencies: read('CROUPIER_CURRENCIES', currencies, new CurrencyTable(defaultCurrencies)),
-    logLevel: read('LOG_LEVEL', oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const), 'info'),
+    logLevel: read(
+      'LOG_LEVEL',
+      oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+      'info',
+    ),
     bodyLimitBytes: read('CROUPIER_BODY_LIMIT_BYTES', integer(1024, 16 * 1024 * 1024), 256 * 1024),
     shutdownTimeoutMs: read('CROUPIER_SHUTDOWN_TIMEOUT_MS', integer(100, 600_000), 15_000),
     dbPoolSize: read('CROUPIER_DB_POOL_SIZE', integer(1, 200), 10),
@@ -146,17 +150,57 @@ export const configDocs: readonly { variable: string; fallback: string; meaning:
   { variable: 'PORT', fallback: '8080', meaning: 'HTTP port (0 picks a free one)' },
   { variable: 'HOST', fallback: '127.0.0.1', meaning: 'HTTP bind address' },
   { variable: 'CROUPIER_DATA_DIR', fallback: './data', meaning: 'embedded database (PGlite) folder' },
-  { variable: 'DATABASE_URL', fallback: '(unset)', meaning: 'PostgreSQL connection string; when set, used instead of PGlite' },
-  { variable: 'NATS_URL', fallback: '(unset)', meaning: 'NATS server(s), comma separated; when set, events go through JetStream' },
-  { variable: 'CROUPIER_ADMIN_EMAIL', fallback: '(unset)', meaning: 'first back-office admin, created at start when none exists' },
-  { variable: 'CROUPIER_ADMIN_PASSWORD', fallback: '(random, printed once)', meaning: 'its password (at least 10 characters)' },
-  { variable: 'CROUPIER_GAME_SESSION_TTL_SECONDS', fallback: '14400', meaning: 'lifetime of a game session token' },
-  { variable: 'CROUPIER_RATE_LIMIT_SCALE', fallback: '1', meaning: 'multiplies every per-IP rate limit; 0 turns them off' },
-  { variable: 'CROUPIER_CURRENCIES', fallback: 'EUR:2,USD:2,GBP:2,JPY:0,BTC:8', meaning: 'supported currencies and their scales' },
+  {
+    variable: 'DATABASE_URL',
+    fallback: '(unset)',
+    meaning: 'PostgreSQL connection string; when set, used instead of PGlite',
+  },
+  {
+    variable: 'NATS_URL',
+    fallback: '(unset)',
+    meaning: 'NATS server(s), comma separated; when set, events go through JetStream',
+  },
+  {
+    variable: 'CROUPIER_ADMIN_EMAIL',
+    fallback: '(unset)',
+    meaning: 'first back-office admin, created at start when none exists',
+  },
+  {
+    variable: 'CROUPIER_ADMIN_PASSWORD',
+    fallback: '(random, printed once)',
+    meaning: 'its password (at least 10 characters)',
+  },
+  {
+    variable: 'CROUPIER_GAME_SESSION_TTL_SECONDS',
+    fallback: '14400',
+    meaning: 'lifetime of a game session token',
+  },
+  {
+    variable: 'CROUPIER_RATE_LIMIT_SCALE',
+    fallback: '1',
+    meaning: 'multiplies every per-IP rate limit; 0 turns them off',
+  },
+  {
+    variable: 'CROUPIER_CURRENCIES',
+    fallback: 'EUR:2,USD:2,GBP:2,JPY:0,BTC:8',
+    meaning: 'supported currencies and their scales',
+  },
   { variable: 'LOG_LEVEL', fallback: 'info', meaning: 'fatal, error, warn, info, debug, trace or silent' },
   { variable: 'CROUPIER_BODY_LIMIT_BYTES', fallback: '262144', meaning: 'largest accepted request body' },
-  { variable: 'CROUPIER_SHUTDOWN_TIMEOUT_MS', fallback: '15000', meaning: 'longest a graceful shutdown may take before the process gives up' },
+  {
+    variable: 'CROUPIER_SHUTDOWN_TIMEOUT_MS',
+    fallback: '15000',
+    meaning: 'longest a graceful shutdown may take before the process gives up',
+  },
   { variable: 'CROUPIER_DB_POOL_SIZE', fallback: '10', meaning: 'PostgreSQL connections per process' },
-  { variable: 'CROUPIER_OUTBOX_POLL_MS', fallback: '500', meaning: 'how often the outbox relay looks for events written by other processes' },
-  { variable: 'CROUPIER_NATS_STREAM_REPLICAS', fallback: '1', meaning: 'JetStream stream replicas (3 on a production cluster)' },
+  {
+    variable: 'CROUPIER_OUTBOX_POLL_MS',
+    fallback: '500',
+    meaning: 'how often the outbox relay looks for events written by other processes',
+  },
+  {
+    variable: 'CROUPIER_NATS_STREAM_REPLICAS',
+    fallback: '1',
+    meaning: 'JetStream stream replicas (3 on a production cluster)',
+  },
 ];

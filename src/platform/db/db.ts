@@ -8,10 +8,14 @@ export interface QueryResult<Row> {
   rowCount: number;
 }
 
+// Properties rather than methods: adapters hand these functions around unbound.
 export interface Queryable {
-  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResult<Row>>;
+  query: <Row = Record<string, unknown>>(
+    text: string,
+    params?: readonly unknown[],
+  ) => Promise<QueryResult<Row>>;
   /** Runs one or more statements without parameters (migrations). */
-  exec(text: string): Promise<void>;
+  exec: (text: string) => Promise<void>;
 }
 
 export type Isolation = 'read committed' | 'repeatable read' | 'serializable';
@@ -47,8 +51,7 @@ export function isUniqueViolation(error: unknown): boolean {
 
 export function sqlState(error: unknown): string | undefined {
   if (typeof error === 'object' && error !== null && 'code' in error) {
-    const code = (error as { code: unknown }).code;
-    if (typeof code === 'string') return code;
+    if (typeof error.code === 'string') return error.code;
   }
   return undefined;
 }

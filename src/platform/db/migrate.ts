@@ -30,11 +30,17 @@ export function loadMigrations(folder: string): Migration[] {
     .map((file) => {
       const match = FILE_RE.exec(file);
       if (!match) throw new Error(`migration file '${file}' in ${folder} is not named NNNN_name.sql`);
-      return { version: Number(match[1]), name: match[2]!, sql: readFileSync(path.join(folder, file), 'utf8') };
+      return {
+        version: Number(match[1]),
+        name: match[2]!,
+        sql: readFileSync(path.join(folder, file), 'utf8'),
+      };
     });
   migrations.forEach((migration, index) => {
     if (migration.version !== index + 1) {
-      throw new Error(`migrations in ${folder} must be numbered from 0001 without gaps (found ${migration.version})`);
+      throw new Error(
+        `migrations in ${folder} must be numbered from 0001 without gaps (found ${migration.version})`,
+      );
     }
   });
   return migrations;
@@ -87,12 +93,10 @@ export async function migrate(db: Db, sets: readonly MigrationSet[]): Promise<Mi
           continue;
         }
         await tx.exec(migration.sql);
-        await tx.query('insert into platform.schema_migrations (scope, version, name, checksum) values ($1, $2, $3, $4)', [
-          set.scope,
-          migration.version,
-          migration.name,
-          sum,
-        ]);
+        await tx.query(
+          'insert into platform.schema_migrations (scope, version, name, checksum) values ($1, $2, $3, $4)',
+          [set.scope, migration.version, migration.name, sum],
+        );
         report.applied.push({ scope: set.scope, version: migration.version, name: migration.name });
       }
     }

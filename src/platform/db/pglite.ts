@@ -12,11 +12,11 @@ interface PgliteLike {
 
 function wrap(target: PgliteLike): Queryable {
   return {
-    async query<Row>(text: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+    query: async <Row>(text: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> => {
       const result = await target.query<Row>(text, [...params]);
       return { rows: result.rows, rowCount: result.affectedRows || result.rows.length };
     },
-    async exec(text: string): Promise<void> {
+    exec: async (text: string): Promise<void> => {
       await target.exec(text);
     },
   };

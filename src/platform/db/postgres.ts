@@ -5,7 +5,10 @@ import type { Db, Queryable, QueryResult, TransactionOptions } from './db.ts';
 import { beginStatement, INT8_ARRAY_OID, INT8_OID } from './db.ts';
 
 // pg's own parsers, typed loosely: its TypeId enum does not list every oid we pass through.
-const builtinParser = pg.types.getTypeParser as (oid: number, format: 'text' | 'binary') => (value: string) => unknown;
+const builtinParser = pg.types.getTypeParser as (
+  oid: number,
+  format: 'text' | 'binary',
+) => (value: string) => unknown;
 
 const parseInt8 = (value: string): bigint => BigInt(value);
 const parseInt8Array = (value: string): (bigint | null)[] => {
@@ -13,21 +16,21 @@ const parseInt8Array = (value: string): (bigint | null)[] => {
   return strings.map((item) => (item === null ? null : BigInt(item)));
 };
 
-const typeParsers = {
-  getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
+const typeParsers: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
     if (oid === INT8_OID) return parseInt8;
     if (oid === INT8_ARRAY_OID) return parseInt8Array;
     return builtinParser(oid, format ?? 'text');
-  },
-} as pg.CustomTypesConfig;
+  }) as pg.CustomTypesConfig['getTypeParser'],
+};
 
 function wrap(target: pg.Pool | pg.PoolClient): Queryable {
   return {
-    async query<Row>(text: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+    query: async <Row>(text: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> => {
       const result = await target.query(text, params as unknown[]);
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
     },
-    async exec(text: string): Promise<void> {
+    exec: async (text: string): Promise<void> => {
       await target.query(text);
     },
   };

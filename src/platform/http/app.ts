@@ -12,9 +12,10 @@ import type {
   RawRequestDefaultExpression,
   RawServerDefault,
 } from 'fastify';
-import { fastify } from 'fastify';
+import { fastify, LogController } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { IncomingMessage } from 'node:http';
 import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
@@ -79,7 +80,7 @@ function createAjv(coerceTypes: boolean): Ajv {
 
 const REQUEST_ID_RE = /^[\x21-\x7e]{1,128}$/;
 
-function requestIdOf(request: import('node:http').IncomingMessage): string {
+function requestIdOf(request: IncomingMessage): string {
   const given = request.headers['x-request-id'];
   return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : uuidv7();
 }
@@ -104,7 +105,13 @@ export function toErrorResponse(error: FastifyError | AppError | Error): [number
   const status = fastifyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const code: ErrorCode =
-      status === 404 ? 'NOT_FOUND' : status === 405 ? 'METHOD_NOT_ALLOWED' : status === 429 ? 'RATE_LIMITED' : 'INVALID_REQUEST';
+      status === 404
+        ? 'NOT_FOUND'
+        : status === 405
+          ? 'METHOD_NOT_ALLOWED'
+          : status === 429
+            ? 'RATE_LIMITED'
+            : 'INVALID_REQUEST';
     return [status, errorBody(code, status === 429 ? 'too many requests' : 'invalid request')];
   }
   return [500, errorBody('INTERNAL', 'internal error')];
@@ -133,8 +140,8 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimitBytes,
     genReqId: requestIdOf,
-    requestIdLogLabel: 'requestId',
-    disableRequestLogging: true,
+    // Access lines are written by the onResponse hook below, with the route and the latency.
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     // Our own 503 (below) answers with the contract's error body; Fastify's would not.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
@@ -158,13 +165,28 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
     request.rawBody = body;
     if (body.length === 0) {
-      done(Object.assign(new Error('empty JSON body'), { code: 'FST_ERR_CTP_EMPTY_JSON_BODY', statusCode: 400 }), undefined);
+      done(
+        Object.assign(new Error('empty JSON body'), { code: 'FST_ERR_CTP_EMPTY_JSON_BODY', statusCode: 400 }),
+        undefined,
+      );
       return;
     }
     try {
-      done(null, secureJson.parse(body.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' }));
+      done(
+        null,
+        secureJson.parse(body.toString('utf8'), undefined, {
+          protoAction: 'error',
+          constructorAction: 'error',
+        }),
+      );
     } catch {
-      done(Object.assign(new Error('malformed JSON body'), { code: 'FST_ERR_CTP_INVALID_JSON_BODY', statusCode: 400 }), undefined);
+      done(
+        Object.assign(new Error('malformed JSON body'), {
+          code: 'FST_ERR_CTP_INVALID_JSON_BODY',
+          statusCode: 400,
+        }),
+        undefined,
+      );
     }
   });
 
@@ -176,11 +198,16 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    if (closing) {
-      reply.header('connection', 'close');
-      return reply.code(503).send(errorBody('SERVICE_UNAVAILABLE', 'shutting down'));
-    }
+    if (closing) return reply.code(503).send(errorBody('SERVICE_UNAVAILABLE', 'shutting down'));
     return undefined;
+  });
+
+  // Close fires closeIdleConnections() once; a keep-alive connection whose request was in flight
+  // then would stay open after its response and hold the shutdown up. Ending every response
+  // sent while closing with `connection: close` lets each such connection go once answered.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
   });
 
   app.addHook('onResponse', async (request, reply) => {
@@ -189,13 +216,12 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     options.metrics.requests.inc(labels);
     options.metrics.durationSeconds.observe(labels, reply.elapsedTime / 1000);
     const line = {
-      requestId: request.id,
       method: request.method,
       url: redactUrlQuery(request.url),
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime * 10) / 10,
     };
-    if (reply.statusCode >= 500) request.log.error(line, 'request failed');
+    if (reply.statusCode >= 500 && reply.statusCode !== 503) request.log.error(line, 'request failed');
     else if (reply.statusCode >= 400) request.log.info(line, 'request refused');
     else request.log.debug(line, 'request completed');
   });
@@ -207,7 +233,9 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    return reply.code(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
+    return reply
+      .code(404)
+      .send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
   });
 
   await app.register(fastifySwagger, {
@@ -273,7 +301,9 @@ function registerHealthRoutes(app: HttpApp, options: HttpAppOptions): void {
       if (failed.length > 0) {
         return reply
           .code(errorStatus.SERVICE_UNAVAILABLE)
-          .send(errorBody('SERVICE_UNAVAILABLE', failed.map(([name, state]) => `${name}: ${state}`).join('; ')));
+          .send(
+            errorBody('SERVICE_UNAVAILABLE', failed.map(([name, state]) => `${name}: ${state}`).join('; ')),
+          );
       }
       return { status: 'ok' as const, checks: Object.fromEntries(results) };
     },
@@ -281,16 +311,16 @@ function registerHealthRoutes(app: HttpApp, options: HttpAppOptions): void {
 
   app.get(
     '/metrics',
-    { schema: { tags: ['operations'], summary: 'Prometheus metrics (text format)', produces: ['text/plain'] } },
+    {
+      schema: { tags: ['operations'], summary: 'Prometheus metrics (text format)', produces: ['text/plain'] },
+    },
     async (_request, reply) => {
       const text = await options.metrics.registry.metrics();
       return reply.type(options.metrics.registry.contentType).send(text);
     },
   );
 
-  app.get(
-    '/openapi.json',
-    { schema: { tags: ['operations'], summary: 'This OpenAPI document' } },
-    async () => app.swagger(),
+  app.get('/openapi.json', { schema: { tags: ['operations'], summary: 'This OpenAPI document' } }, async () =>
+    app.swagger(),
   );
 }

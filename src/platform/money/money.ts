@@ -87,7 +87,11 @@ function refuse(reason: AmountRefusal, message: string): AmountParse {
  * By default a zero amount is refused (most amounts must be positive); pass
  * `{ allowZero: true }` where the contract allows "0" (a losing win).
  */
-export function parseAmount(text: unknown, currency: Currency, options: { allowZero?: boolean } = {}): AmountParse {
+export function parseAmount(
+  text: unknown,
+  currency: Currency,
+  options: { allowZero?: boolean } = {},
+): AmountParse {
   if (typeof text !== 'string') return refuse('NOT_A_STRING', 'amount must be a decimal string');
   if (text.length > amountTextLengthMax) return refuse('OUT_OF_RANGE', 'amount is too long');
   const match = AMOUNT_RE.exec(text);

@@ -59,7 +59,10 @@ describe('config', () => {
     it(`refuses ${variable}=${value} and names the variable`, () => {
       assert.throws(
         () => loadConfig({ [variable]: value }),
-        (error: unknown) => error instanceof ConfigError && error.variables.includes(variable) && error.message.includes(variable),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          error.variables.includes(variable) &&
+          error.message.includes(variable),
       );
     });
   }

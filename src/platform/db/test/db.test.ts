@@ -14,7 +14,11 @@ const sets: MigrationSet[] = [
   {
     scope: 'demo',
     migrations: [
-      { version: 1, name: 'init', sql: 'create schema demo; create table demo.account (id text primary key, balance int8 not null check (balance >= 0));' },
+      {
+        version: 1,
+        name: 'init',
+        sql: 'create schema demo; create table demo.account (id text primary key, balance int8 not null check (balance >= 0));',
+      },
       { version: 2, name: 'more', sql: 'alter table demo.account add column note text;' },
     ],
   },
@@ -48,12 +52,17 @@ describe(`db on ${backendName}`, () => {
       }),
       /check constraint/,
     );
-    const { rows } = await test.db.query<{ balance: bigint }>('select balance from demo.account where id = $1', ['a']);
+    const { rows } = await test.db.query<{ balance: bigint }>(
+      'select balance from demo.account where id = $1',
+      ['a'],
+    );
     assert.equal(rows[0]?.balance, 100n, 'the half-done update was rolled back');
   });
 
   it('reports unique violations portably and counts touched rows', async () => {
-    const error = await test.db.query('insert into demo.account (id, balance) values ($1, 0)', ['a']).catch((e: unknown) => e);
+    const error = await test.db
+      .query('insert into demo.account (id, balance) values ($1, 0)', ['a'])
+      .catch((e: unknown) => e);
     assert.ok(isUniqueViolation(error));
     const result = await test.db.query('update demo.account set note = $1', ['x']);
     assert.equal(result.rowCount, 1);
@@ -61,7 +70,9 @@ describe(`db on ${backendName}`, () => {
 
   it('opens transactions at the requested isolation level', async () => {
     const level = await test.db.transaction(
-      async (tx) => (await tx.query<{ level: string }>('select current_setting($1) as level', ['transaction_isolation'])).rows[0]?.level,
+      async (tx) =>
+        (await tx.query<{ level: string }>('select current_setting($1) as level', ['transaction_isolation']))
+          .rows[0]?.level,
       { isolation: 'serializable' },
     );
     assert.equal(level, 'serializable');
@@ -70,14 +81,21 @@ describe(`db on ${backendName}`, () => {
   it('applies each migration once and refuses an edited one', async () => {
     const again = await migrate(test.db, sets);
     assert.deepEqual(again.applied, []);
-    const edited: MigrationSet[] = [{ scope: 'demo', migrations: [{ ...sets[0]!.migrations[0]!, sql: 'select 1;' }] }];
+    const edited: MigrationSet[] = [
+      { scope: 'demo', migrations: [{ ...sets[0]!.migrations[0]!, sql: 'select 1;' }] },
+    ];
     await assert.rejects(migrate(test.db, edited), /changed after it was applied/);
   });
 
   it('rolls back a failing migration whole', async () => {
     const broken: MigrationSet[] = [
       ...sets,
-      { scope: 'broken', migrations: [{ version: 1, name: 'half', sql: 'create table demo.half (x int); select no_such_function();' }] },
+      {
+        scope: 'broken',
+        migrations: [
+          { version: 1, name: 'half', sql: 'create table demo.half (x int); select no_such_function();' },
+        ],
+      },
     ];
     await assert.rejects(migrate(test.db, broken));
     const { rows } = await test.db.query<{ n: bigint }>(
@@ -94,10 +112,18 @@ describe(`db on ${backendName}`, () => {
     const pools = Array.from({ length: 4 }, () => openPostgres({ url: test.url!, poolSize: 2 }));
     try {
       const parallel: MigrationSet[] = [
-        { scope: 'parallel', migrations: [{ version: 1, name: 'init', sql: 'create schema parallel; create table parallel.t (x int);' }] },
+        {
+          scope: 'parallel',
+          migrations: [
+            { version: 1, name: 'init', sql: 'create schema parallel; create table parallel.t (x int);' },
+          ],
+        },
       ];
       const reports = await Promise.all(pools.map((db) => migrate(db, parallel)));
-      assert.equal(reports.reduce((sum, report) => sum + report.applied.length, 0), 1);
+      assert.equal(
+        reports.reduce((sum, report) => sum + report.applied.length, 0),
+        1,
+      );
     } finally {
       await Promise.all(pools.map((db) => db.close()));
     }
@@ -138,7 +164,10 @@ describe('PGlite data folder', () => {
       await first.query('insert into demo.account (id, balance) values ($1, $2)', ['kept', 42n]);
       await first.close();
       const second = await openPglite({ dataDir: folder });
-      const { rows } = await second.query<{ balance: bigint }>('select balance from demo.account where id = $1', ['kept']);
+      const { rows } = await second.query<{ balance: bigint }>(
+        'select balance from demo.account where id = $1',
+        ['kept'],
+      );
       assert.equal(rows[0]?.balance, 42n);
       await second.close();
     } finally {

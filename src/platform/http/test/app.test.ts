@@ -33,11 +33,18 @@ async function build(): Promise<HttpApp> {
       schema: {
         params: Type.Object({ id: Type.String({ maxLength: 8 }) }),
         querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) }),
-        body: Type.Object({ amount: Type.String(), note: Type.Optional(Type.String()) }, { additionalProperties: false }),
+        body: Type.Object(
+          { amount: Type.String(), note: Type.Optional(Type.String()) },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.Object({ amount: Type.String(), limit: Type.Integer(), raw: Type.Integer() }) },
       },
     },
-    async (request) => ({ amount: request.body.amount, limit: request.query.limit ?? 10, raw: request.rawBody?.length ?? -1 }),
+    async (request) => ({
+      amount: request.body.amount,
+      limit: request.query.limit ?? 10,
+      raw: request.rawBody?.length ?? -1,
+    }),
   );
   app.get('/boom', async () => {
     throw new Error('secret internals: select * from wallet.accounts');
@@ -84,7 +91,11 @@ describe('http app', () => {
   });
 
   it('refuses undeclared fields instead of dropping them', async () => {
-    const response = await app.inject({ method: 'POST', url: '/echo/abc', payload: { amount: '1', extra: true } });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/echo/abc',
+      payload: { amount: '1', extra: true },
+    });
     assert.equal(response.statusCode, 400);
     isErrorBody(response.json(), 'INVALID_REQUEST');
   });
@@ -93,7 +104,11 @@ describe('http app', () => {
     const query = await app.inject({ method: 'POST', url: '/echo/abc?limit=abc', payload: { amount: '1' } });
     assert.equal(query.statusCode, 400);
     isErrorBody(query.json(), 'INVALID_REQUEST');
-    const param = await app.inject({ method: 'POST', url: '/echo/way-too-long-id', payload: { amount: '1' } });
+    const param = await app.inject({
+      method: 'POST',
+      url: '/echo/way-too-long-id',
+      payload: { amount: '1' },
+    });
     assert.equal(param.statusCode, 400);
   });
 
@@ -133,7 +148,12 @@ describe('http app', () => {
   });
 
   it('answers a non-JSON content type with 415', async () => {
-    const response = await app.inject({ method: 'POST', url: '/echo/abc', headers: { 'content-type': 'text/plain' }, payload: 'hi' });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/echo/abc',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'hi',
+    });
     assert.equal(response.statusCode, 415);
     isErrorBody(response.json(), 'UNSUPPORTED_MEDIA_TYPE');
   });
@@ -165,11 +185,19 @@ describe('http app', () => {
   });
 
   it('echoes a given x-request-id and makes one otherwise', async () => {
-    const echoed = await app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'req-123' } });
+    const echoed = await app.inject({
+      method: 'GET',
+      url: '/healthz',
+      headers: { 'x-request-id': 'req-123' },
+    });
     assert.equal(echoed.headers['x-request-id'], 'req-123');
     const made = await app.inject({ method: 'GET', url: '/nope' });
     assert.match(String(made.headers['x-request-id']), /^[0-9a-f-]{36}$/);
-    const unsafe = await app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'bad id\twith spaces' } });
+    const unsafe = await app.inject({
+      method: 'GET',
+      url: '/healthz',
+      headers: { 'x-request-id': 'bad id\twith spaces' },
+    });
     assert.notEqual(unsafe.headers['x-request-id'], 'bad id\twith spaces');
   });
 
@@ -193,9 +221,18 @@ describe('http app', () => {
     const response = await app.inject({ method: 'GET', url: '/metrics' });
     assert.equal(response.statusCode, 200);
     assert.match(String(response.headers['content-type']), /text\/plain/);
-    assert.match(response.body, /croupier_http_requests_total\{method="POST",route="\/echo\/:id",status="200"\} \d+/);
-    assert.match(response.body, /croupier_http_requests_total\{method="GET",route="\(unmatched\)",status="404"\} \d+/);
-    assert.match(response.body, /croupier_http_request_duration_seconds_bucket\{le="0.005",method="POST",route="\/echo\/:id",status="200"\}/);
+    assert.match(
+      response.body,
+      /croupier_http_requests_total\{method="POST",route="\/echo\/:id",status="200"\} \d+/,
+    );
+    assert.match(
+      response.body,
+      /croupier_http_requests_total\{method="GET",route="\(unmatched\)",status="404"\} \d+/,
+    );
+    assert.match(
+      response.body,
+      /croupier_http_request_duration_seconds_bucket\{le="0.005",method="POST",route="\/echo\/:id",status="200"\}/,
+    );
   });
 
   it('describes its routes in /openapi.json', async () => {

@@ -2,14 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import {
-  addMinor,
-  CurrencyTable,
-  defaultCurrencies,
-  formatAmount,
-  minorMax,
-  parseAmount,
-} from '../money.ts';
+import { addMinor, CurrencyTable, defaultCurrencies, formatAmount, minorMax, parseAmount } from '../money.ts';
 import type { Currency } from '../money.ts';
 
 const EUR: Currency = { code: 'EUR', scale: 2 };
@@ -39,7 +32,23 @@ describe('money codec: examples from the contract', () => {
     assert.equal(parsed('0.001', EUR), 'TOO_PRECISE');
     assert.equal(parsed('10.500', EUR), 'TOO_PRECISE');
     assert.equal(parsed('1000.0', JPY), 'TOO_PRECISE');
-    for (const text of ['1e3', ' 10', '10 ', '-1', '+1', '10.', '.5', '010', '00', '1,5', '', '0x10', 'NaN', 'Infinity', '١٠']) {
+    for (const text of [
+      '1e3',
+      ' 10',
+      '10 ',
+      '-1',
+      '+1',
+      '10.',
+      '.5',
+      '010',
+      '00',
+      '1,5',
+      '',
+      '0x10',
+      'NaN',
+      'Infinity',
+      '١٠',
+    ]) {
       assert.equal(parsed(text, EUR), 'MALFORMED', `'${text}' must be refused`);
     }
     assert.equal(parsed(10.5, EUR), 'NOT_A_STRING');
@@ -81,29 +90,39 @@ describe('money codec: properties', () => {
 
   it('parse then format returns the canonical text (scale-padded)', () => {
     fc.assert(
-      fc.property(currencyArb, fc.bigInt({ min: 0n, max: 10n ** 15n }), fc.nat({ max: 18 }), (currency, whole, digits) => {
-        // Stay inside int8: the refusal of larger values is covered by its own test.
-        fc.pre(whole * 10n ** BigInt(currency.scale + 1) < minorMax);
-        const fractionDigits = Math.min(digits, currency.scale);
-        const fraction = fractionDigits > 0 ? `.${'7'.repeat(fractionDigits)}` : '';
-        const text = `${whole}${fraction}`;
-        const result = parseAmount(text, currency, { allowZero: true });
-        assert.ok(result.ok, `${text} ${currency.code} must parse`);
-        const canonical = formatAmount(result.minor, currency);
-        assert.equal(parsed(canonical, currency, { allowZero: true }), result.minor);
-        assert.equal(Number(canonical.split('.')[1]?.length ?? 0), currency.scale);
-      }),
+      fc.property(
+        currencyArb,
+        fc.bigInt({ min: 0n, max: 10n ** 15n }),
+        fc.nat({ max: 18 }),
+        (currency, whole, digits) => {
+          // Stay inside int8: the refusal of larger values is covered by its own test.
+          fc.pre(whole * 10n ** BigInt(currency.scale + 1) < minorMax);
+          const fractionDigits = Math.min(digits, currency.scale);
+          const fraction = fractionDigits > 0 ? `.${'7'.repeat(fractionDigits)}` : '';
+          const text = `${whole}${fraction}`;
+          const result = parseAmount(text, currency, { allowZero: true });
+          assert.ok(result.ok, `${text} ${currency.code} must parse`);
+          const canonical = formatAmount(result.minor, currency);
+          assert.equal(parsed(canonical, currency, { allowZero: true }), result.minor);
+          assert.equal(Number(canonical.split('.')[1]?.length ?? 0), currency.scale);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
 
   it('refuses every amount with more decimals than the scale', () => {
     fc.assert(
-      fc.property(currencyArb, fc.bigInt({ min: 0n, max: 10n ** 9n }), fc.integer({ min: 1, max: 9 }), (currency, whole, extra) => {
-        const digits = currency.scale + extra;
-        const text = `${whole}.${'1'.repeat(digits)}`;
-        assert.equal(parsed(text, currency), digits > 40 ? 'OUT_OF_RANGE' : 'TOO_PRECISE');
-      }),
+      fc.property(
+        currencyArb,
+        fc.bigInt({ min: 0n, max: 10n ** 9n }),
+        fc.integer({ min: 1, max: 9 }),
+        (currency, whole, extra) => {
+          const digits = currency.scale + extra;
+          const text = `${whole}.${'1'.repeat(digits)}`;
+          assert.equal(parsed(text, currency), digits > 40 ? 'OUT_OF_RANGE' : 'TOO_PRECISE');
+        },
+      ),
     );
   });
 
@@ -117,7 +136,14 @@ describe('money codec: properties', () => {
       fc.property(
         currencyArb,
         positiveMinorArb,
-        fc.constantFrom((t: string) => `-${t}`, (t: string) => `+${t}`, (t: string) => ` ${t}`, (t: string) => `${t}\n`, (t: string) => `${t}e0`, (t: string) => `0${t}`),
+        fc.constantFrom(
+          (t: string) => `-${t}`,
+          (t: string) => `+${t}`,
+          (t: string) => ` ${t}`,
+          (t: string) => `${t}\n`,
+          (t: string) => `${t}e0`,
+          (t: string) => `0${t}`,
+        ),
         (currency, minor, mangle) => {
           const result = parseAmount(mangle(formatAmount(minor, currency)), currency);
           assert.equal(result.ok, false);

@@ -23,13 +23,22 @@ describe('logger', () => {
       {
         password: 'hunter2-top',
         body: { password: 'hunter2-body', refreshToken: 'rt-secret', amount: '10.00' },
-        req: { headers: { authorization: 'Bearer at-secret', 'x-croupier-signature': 'sig-secret', host: 'x' } },
+        req: {
+          headers: { authorization: 'Bearer at-secret', 'x-croupier-signature': 'sig-secret', host: 'x' },
+        },
         provider: { walletSecret: 'ws-secret' },
       },
       'login attempt',
     );
     const text = lines();
-    for (const secret of ['hunter2-top', 'hunter2-body', 'rt-secret', 'at-secret', 'sig-secret', 'ws-secret']) {
+    for (const secret of [
+      'hunter2-top',
+      'hunter2-body',
+      'rt-secret',
+      'at-secret',
+      'sig-secret',
+      'ws-secret',
+    ]) {
       assert.ok(!text.includes(secret), `${secret} leaked: ${text}`);
     }
     assert.ok(text.includes('10.00'), 'ordinary fields stay');
@@ -41,7 +50,10 @@ describe('logger', () => {
 
   it('strips secret-looking query values from URLs', () => {
     assert.equal(redactUrlQuery('/launch?token=abc&game=x'), '/launch?token=[redacted]&game=x');
-    assert.equal(redactUrlQuery('/x?sessionToken=s&apiKey=k'), '/x?sessionToken=[redacted]&apiKey=[redacted]');
+    assert.equal(
+      redactUrlQuery('/x?sessionToken=s&apiKey=k'),
+      '/x?sessionToken=[redacted]&apiKey=[redacted]',
+    );
     assert.equal(redactUrlQuery('/plain'), '/plain');
   });
 });
