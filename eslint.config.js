@@ -43,7 +43,6 @@ export default tseslint.config(
         { allowNumber: true, allowBoolean: true },
       ],
       eqeqeq: ['error', 'always'],
-      curly: ['error', 'multi-line'],
       'no-restricted-syntax': [
         'error',
         { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' },

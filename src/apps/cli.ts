@@ -2,8 +2,12 @@
 //   migrate              apply every context's migrations and exit
 //   serve [--role R]     run the platform (R = all, or one context)
 //   config               print the configuration variables and their defaults
+//   ledger check         run the wallet's invariant audit; exit 1 if any check fails
 import { parseArgs } from 'node:util';
+import { createWallet } from '../contexts/wallet/index.ts';
+import { systemClock } from '../platform/clock.ts';
 import { configDocs } from '../platform/config/index.ts';
+import { createLogger } from '../platform/telemetry/logger.ts';
 import { migrateAll, openDatabase } from '../platform/runtime/index.ts';
 import { contextModules, modulesForRole } from './contexts.ts';
 import { serve } from './serve.ts';
@@ -13,6 +17,7 @@ const usage = `usage: npm run cli -- <command>
   migrate              apply every context's migrations and exit
   serve [--role R]     run the platform; R is all (default) or one context
   config               list the configuration variables
+  ledger check         run the wallet's invariant audit (exit 1 on any failure)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -46,6 +51,23 @@ async function main(argv: string[]): Promise<number> {
         await db.close();
       }
       return 0;
+    }
+    case 'ledger': {
+      if (positionals[1] !== 'check') {
+        process.stderr.write(usage);
+        return 2;
+      }
+      const config = loadConfigOrExit();
+      const db = await openDatabase(config);
+      try {
+        await migrateAll(db, contextModules);
+        const logger = createLogger({ level: 'silent' });
+        const report = await createWallet({ db, config, logger, clock: systemClock }).audit();
+        process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        return report.ok ? 0 : 1;
+      } finally {
+        await db.close();
+      }
     }
     case 'serve': {
       const config = loadConfigOrExit();

@@ -1,8 +1,11 @@
 // Every bounded context that exists, in start order. The all-in-one root runs them all; a
 // service root (`serve --role <name>`) runs one. Contexts are added here as they are built.
 import type { ContextModule } from '../platform/runtime/index.ts';
+import { walletModule } from '../contexts/wallet/index.ts';
 
-export const contextModules: readonly ContextModule[] = [];
+export const wallet = walletModule();
+
+export const contextModules: readonly ContextModule[] = [wallet];
 
 /** Roles a process can take: every context alone, or all of them together. */
 export function modulesForRole(role: string): readonly ContextModule[] {

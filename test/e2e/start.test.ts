@@ -80,12 +80,21 @@ describe('start-up with a bad environment', () => {
 });
 
 describe('cli', () => {
-  it('migrates and lists the configuration', async () => {
+  it('migrates, checks the ledger and lists the configuration', async () => {
     const backend = await backendEnv();
     try {
       const migrated = await runToExit({ script: 'src/apps/cli.ts', args: ['migrate'], env: backend.env });
       assert.equal(migrated.code, 0, migrated.stderr);
       assert.match(migrated.stdout, /migration\(s\) applied/);
+      const check = await runToExit({
+        script: 'src/apps/cli.ts',
+        args: ['ledger', 'check'],
+        env: backend.env,
+      });
+      assert.equal(check.code, 0, check.stderr);
+      const report = JSON.parse(check.stdout) as { ok: boolean; checks: { name: string; ok: boolean }[] };
+      assert.equal(report.ok, true);
+      assert.ok(report.checks.some((c) => c.name.startsWith('debits equal credits')));
       const config = await runToExit({ script: 'src/apps/cli.ts', args: ['config'] });
       assert.equal(config.code, 0);
       assert.match(config.stdout, /^DATABASE_URL\t/m);

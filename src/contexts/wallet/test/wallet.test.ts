@@ -1,0 +1,245 @@
+// Proves the wallet's basic rules on this run's backend: double entry, idempotency, two-phase
+// transfers, reversals, overdraft through reversals only, policy and limits in the debit path.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { backendName } from '../../../../test/support/backend.ts';
+import type { TransferResult, WalletRequest } from '../index.ts';
+import { fundedPlayer, openWallet } from './support.ts';
+import type { WalletFixture } from './support.ts';
+
+const house = { system: 'game_revenue', ref: 'acme' } as const;
+
+function bet(id: string, player: string, amount: bigint, extra: Partial<WalletRequest> = {}): WalletRequest {
+  return {
+    type: 'transfer',
+    id,
+    debit: { player, kind: 'cash' },
+    credit: house,
+    amount,
+    currency: 'EUR',
+    code: 'bet',
+    ...extra,
+  } as WalletRequest;
+}
+
+function win(id: string, player: string, amount: bigint): WalletRequest {
+  return {
+    type: 'transfer',
+    id,
+    debit: house,
+    credit: { player, kind: 'cash' },
+    amount,
+    currency: 'EUR',
+    code: 'win',
+  };
+}
+
+function okResult(result: TransferResult | undefined): Extract<TransferResult, { ok: true }> {
+  assert.ok(
+    result?.ok,
+    `expected success, got ${JSON.stringify(result, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`,
+  );
+  return result;
+}
+
+function code(result: TransferResult | undefined): string {
+  assert.ok(result && !result.ok, 'expected a refusal');
+  return result.code;
+}
+
+describe(`wallet on ${backendName}`, () => {
+  let f: WalletFixture;
+  before(async () => {
+    f = await openWallet();
+  });
+  after(async () => f.close());
+
+  it('moves money by double entry and reports balances after', async () => {
+    await fundedPlayer(f.wallet, 'p1', 10_000n);
+    const [result] = await f.wallet.execute([bet('b1', 'p1', 2_500n)]);
+    const ok = okResult(result);
+    assert.equal(ok.debit.balance, 7_500n);
+    assert.equal(ok.credit.balance, 2_500n);
+    assert.equal(ok.transfer.kind, 'single');
+    assert.equal((await f.wallet.balance({ player: 'p1', kind: 'cash' }, 'EUR'))?.balance, 7_500n);
+  });
+
+  it('replays the same id with the original result and refuses a different request under it', async () => {
+    const [again] = await f.wallet.execute([bet('b1', 'p1', 2_500n)]);
+    const replay = okResult(again);
+    assert.equal(replay.replayed, true);
+    assert.equal(replay.debit.balance, 7_500n, 'the balance then, not now');
+    assert.equal(code((await f.wallet.execute([bet('b1', 'p1', 2_501n)]))[0]), 'ID_CONFLICT');
+    assert.equal((await f.wallet.balance({ player: 'p1', kind: 'cash' }, 'EUR'))?.balance, 7_500n);
+  });
+
+  it('refuses a debit beyond the funds and remembers the refusal under its id', async () => {
+    assert.equal(code((await f.wallet.execute([bet('b2', 'p1', 7_501n)]))[0]), 'INSUFFICIENT_FUNDS');
+    await f.wallet.execute([win('w-topup', 'p1', 10_000n)]);
+    const [again] = await f.wallet.execute([bet('b2', 'p1', 7_501n)]);
+    assert.ok(again && !again.ok && again.code === 'INSUFFICIENT_FUNDS' && again.replayed);
+  });
+
+  it('lets one refused bet not fail its batch neighbours', async () => {
+    await fundedPlayer(f.wallet, 'p2', 100n);
+    const results = await Promise.all([
+      f.wallet.execute([bet('n1', 'p2', 60n)]),
+      f.wallet.execute([bet('n2', 'p2', 60n)]),
+      f.wallet.execute([bet('n3', 'p2', 40n)]),
+    ]);
+    const oks = results.flat().filter((r) => r.ok).length;
+    assert.equal(oks, 2);
+    assert.equal((await f.wallet.balance({ player: 'p2', kind: 'cash' }, 'EUR'))?.balance, 0n);
+  });
+
+  it('runs linked transfers as a unit', async () => {
+    await fundedPlayer(f.wallet, 'p3', 1_000n);
+    const results = await f.wallet.execute([
+      { ...bet('l1', 'p3', 600n), linked: true } as WalletRequest,
+      bet('l2', 'p3', 600n),
+    ]);
+    assert.equal(code(results[0]), 'LINKED_FAILED');
+    assert.equal(code(results[1]), 'INSUFFICIENT_FUNDS');
+    assert.equal((await f.wallet.balance({ player: 'p3', kind: 'cash' }, 'EUR'))?.balance, 1_000n);
+  });
+
+  it('reserves, posts partially and voids two-phase transfers; expiry releases', async () => {
+    await fundedPlayer(f.wallet, 'p4', 1_000n);
+    const hold = {
+      type: 'transfer',
+      id: 'h1',
+      debit: { player: 'p4', kind: 'cash' },
+      credit: { player: 'p4', kind: 'withdrawal_hold' },
+      amount: 700n,
+      currency: 'EUR',
+      code: 'withdrawal',
+      pending: { timeoutSeconds: 60 },
+    } as const;
+    const held = okResult((await f.wallet.execute([hold]))[0]);
+    assert.equal(held.debit.available, 300n);
+    assert.equal(
+      code((await f.wallet.execute([bet('p4-bet', 'p4', 301n)]))[0]),
+      'INSUFFICIENT_FUNDS',
+      'pending debits count',
+    );
+    // Paying out: post the reservation and move it on to the PSP in one linked chain, so the
+    // hold account (a clearing account) is back at zero when the flow completes.
+    const [postResult, payout] = await f.wallet.execute([
+      { type: 'post', id: 'h1-post', pendingId: 'h1', amount: 500n, linked: true },
+      {
+        type: 'transfer',
+        id: 'h1-payout',
+        debit: { player: 'p4', kind: 'withdrawal_hold' },
+        credit: { system: 'psp_clearing', ref: 'sandbox' },
+        amount: 500n,
+        currency: 'EUR',
+        code: 'withdrawal',
+      },
+    ]);
+    const posted = okResult(postResult);
+    assert.equal(okResult(payout).debit.balance, 0n);
+    assert.equal(posted.debit.balance, 500n);
+    assert.equal(posted.debit.available, 500n);
+    assert.equal(
+      code((await f.wallet.execute([{ type: 'void', id: 'h1-void', pendingId: 'h1' }]))[0]),
+      'PENDING_ALREADY_POSTED',
+    );
+    okResult((await f.wallet.execute([{ ...hold, id: 'h2', amount: 100n }]))[0]);
+    f.clock.advance(61_000);
+    assert.equal(
+      code((await f.wallet.execute([{ type: 'post', id: 'h2-post', pendingId: 'h2' }]))[0]),
+      'PENDING_EXPIRED',
+    );
+    assert.equal(await f.wallet.expirePending(), 1);
+    assert.equal((await f.wallet.balance({ player: 'p4', kind: 'cash' }, 'EUR'))?.available, 500n);
+  });
+
+  it('reverses at most once, and a reversed win may overdraw and then blocks bets', async () => {
+    await fundedPlayer(f.wallet, 'p5', 100n);
+    okResult((await f.wallet.execute([win('p5-win', 'p5', 1_000n)]))[0]);
+    okResult((await f.wallet.execute([bet('p5-bet', 'p5', 1_100n)]))[0]);
+    const reversal = okResult(
+      (await f.wallet.execute([{ type: 'reverse', id: 'p5-rb', transferId: 'p5-win' }]))[0],
+    );
+    assert.equal(reversal.debit.balance, -1_000n);
+    assert.equal(
+      code((await f.wallet.execute([{ type: 'reverse', id: 'p5-rb2', transferId: 'p5-win' }]))[0]),
+      'ALREADY_REVERSED',
+    );
+    await f.wallet.execute([win('p5-win2', 'p5', 500n)]);
+    assert.equal(
+      code((await f.wallet.execute([bet('p5-bet2', 'p5', 1n)]))[0]),
+      'INSUFFICIENT_FUNDS',
+      'negative blocks debits',
+    );
+  });
+
+  it('checks player status and limits in the debit path', async () => {
+    await fundedPlayer(f.wallet, 'p6', 10_000n);
+    await f.wallet.setPolicy('p6', { status: 'self_excluded', kycVerified: true });
+    assert.equal(code((await f.wallet.execute([bet('p6-b1', 'p6', 10n)]))[0]), 'PLAYER_BLOCKED');
+    await f.wallet.setPolicy('p6', { status: 'active', kycVerified: true });
+    await f.wallet.setLimits('p6', [{ kind: 'wager', period: 'day', amount: 1_000n }]);
+    okResult((await f.wallet.execute([bet('p6-b2', 'p6', 600n)]))[0]);
+    assert.equal(code((await f.wallet.execute([bet('p6-b3', 'p6', 401n)]))[0]), 'LIMIT_EXCEEDED');
+    okResult((await f.wallet.execute([bet('p6-b4', 'p6', 400n)]))[0]);
+    await f.wallet.setLimits('p6', [
+      { kind: 'loss', period: 'week', amount: 100n },
+      { kind: 'wager', period: 'day', amount: null },
+    ]);
+    assert.equal(
+      code((await f.wallet.execute([bet('p6-b5', 'p6', 1n)]))[0]),
+      'LIMIT_EXCEEDED',
+      'losses of 1000 already',
+    );
+    await f.wallet.execute([win('p6-w1', 'p6', 950n)]);
+    okResult((await f.wallet.execute([bet('p6-b6', 'p6', 50n)]))[0]);
+  });
+
+  it('keeps a statement with the balance after each entry, and the balance at a past time', async () => {
+    const page = await f.wallet.statement({ player: 'p1', kind: 'cash' }, 'EUR', { limit: 2 });
+    assert.equal(page.items.length, 2);
+    assert.deepEqual(
+      page.items.map((i) => i.balanceAfter),
+      [17_500n, 7_500n],
+    );
+    assert.ok(page.nextCursor);
+    const older = await f.wallet.statement({ player: 'p1', kind: 'cash' }, 'EUR', {
+      limit: 10,
+      cursor: page.nextCursor,
+    });
+    assert.deepEqual(
+      older.items.map((i) => i.balanceAfter),
+      [10_000n],
+    );
+    assert.equal(older.nextCursor, null);
+    const past = await f.wallet.balanceAt(
+      { player: 'p1', kind: 'cash' },
+      'EUR',
+      new Date(Date.UTC(2026, 0, 1)),
+    );
+    assert.equal(past?.balance, 0n);
+  });
+
+  it('refuses invalid requests without recording them', async () => {
+    const results = await f.wallet.execute([
+      bet('', 'p1', 1n),
+      bet('neg', 'p1', -1n),
+      bet('zero', 'p1', 0n),
+      bet('~x', 'p1', 1n),
+    ]);
+    assert.deepEqual(results.map(code), [
+      'INVALID_REQUEST',
+      'INVALID_REQUEST',
+      'INVALID_REQUEST',
+      'INVALID_REQUEST',
+    ]);
+    okResult((await f.wallet.execute([bet('zero', 'p1', 1n)]))[0]);
+  });
+
+  it('passes the invariant audit', async () => {
+    const report = await f.wallet.audit();
+    assert.ok(report.ok, JSON.stringify(report.checks.filter((c) => !c.ok)));
+    assert.ok(report.checks.length >= 7);
+  });
+});

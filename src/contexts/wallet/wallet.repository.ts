@@ -1,0 +1,646 @@
+// SQL for the wallet schema only. A batch costs a constant number of statements whatever its
+// size: arrays in, unnest() inside, one statement per table.
+import type { Db, Queryable } from '../../platform/db/index.ts';
+import type {
+  AccountState,
+  Counters,
+  LimitInForce,
+  PlayWindow,
+  PriorOutcome,
+  Refusal,
+  StoredTransfer,
+  BatchOutput,
+} from './wallet.ledger.ts';
+import { windowStartMs } from './wallet.ledger.ts';
+import type {
+  AuditCheck,
+  LimitChange,
+  PlayerPolicy,
+  RefusalCode,
+  StatementEntry,
+  TransferCode,
+  TransferKind,
+  TransferMetadata,
+} from './wallet.contract.ts';
+
+export interface AccountSpec {
+  key: string;
+  ownerType: 'player' | 'system';
+  ownerId: string;
+  kind: string;
+  currency: string;
+  guarded: boolean;
+  overdraftLimit: bigint;
+}
+
+const ACCOUNT_COLUMNS = `id, key, currency, owner_type, owner_id, kind, guarded, overdraft_limit,
+  debits_posted, credits_posted, debits_pending, credits_pending, version`;
+
+interface AccountRow {
+  id: bigint;
+  key: string;
+  currency: string;
+  owner_type: 'player' | 'system';
+  owner_id: string;
+  kind: string;
+  guarded: boolean;
+  overdraft_limit: bigint;
+  debits_posted: bigint;
+  credits_posted: bigint;
+  debits_pending: bigint;
+  credits_pending: bigint;
+  version: bigint;
+}
+
+function toAccount(row: AccountRow): AccountState {
+  return {
+    id: row.id,
+    key: row.key,
+    currency: row.currency,
+    ownerType: row.owner_type,
+    ownerId: row.owner_id,
+    kind: row.kind,
+    guarded: row.guarded,
+    overdraftLimit: row.overdraft_limit,
+    debitsPosted: row.debits_posted,
+    creditsPosted: row.credits_posted,
+    debitsPending: row.debits_pending,
+    creditsPending: row.credits_pending,
+    version: row.version,
+  };
+}
+
+const TRANSFER_COLUMNS = `seq, id, kind, code, debit_account_id, credit_account_id, amount, currency, pending_id,
+  reverses_id, allow_overdraft, timeout_at, metadata, request_hash, created_at,
+  dr_version, dr_debits_posted, dr_credits_posted, dr_debits_pending, dr_credits_pending,
+  cr_version, cr_debits_posted, cr_credits_posted, cr_debits_pending, cr_credits_pending`;
+
+interface TransferRow {
+  seq: bigint;
+  id: string;
+  kind: TransferKind;
+  code: TransferCode;
+  debit_account_id: bigint;
+  credit_account_id: bigint;
+  amount: bigint;
+  currency: string;
+  pending_id: string | null;
+  reverses_id: string | null;
+  allow_overdraft: boolean;
+  timeout_at: Date | null;
+  metadata: TransferMetadata;
+  request_hash: string;
+  created_at: Date;
+  dr_version: bigint;
+  dr_debits_posted: bigint;
+  dr_credits_posted: bigint;
+  dr_debits_pending: bigint;
+  dr_credits_pending: bigint;
+  cr_version: bigint;
+  cr_debits_posted: bigint;
+  cr_credits_posted: bigint;
+  cr_debits_pending: bigint;
+  cr_credits_pending: bigint;
+}
+
+function toTransfer(row: TransferRow): StoredTransfer {
+  return {
+    id: row.id,
+    seq: row.seq,
+    kind: row.kind,
+    code: row.code,
+    debitAccountId: row.debit_account_id,
+    creditAccountId: row.credit_account_id,
+    amount: row.amount,
+    currency: row.currency,
+    pendingId: row.pending_id,
+    reversesId: row.reverses_id,
+    allowOverdraft: row.allow_overdraft,
+    timeoutAt: row.timeout_at,
+    metadata: row.metadata,
+    requestHash: row.request_hash,
+    createdAt: row.created_at,
+    debitAfter: {
+      version: row.dr_version,
+      debitsPosted: row.dr_debits_posted,
+      creditsPosted: row.dr_credits_posted,
+      debitsPending: row.dr_debits_pending,
+      creditsPending: row.dr_credits_pending,
+    },
+    creditAfter: {
+      version: row.cr_version,
+      debitsPosted: row.cr_debits_posted,
+      creditsPosted: row.cr_credits_posted,
+      debitsPending: row.cr_debits_pending,
+      creditsPending: row.cr_credits_pending,
+    },
+  };
+}
+
+export class WalletRepository {
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  async accountsByKey(keys: readonly string[]): Promise<AccountState[]> {
+    if (keys.length === 0) return [];
+    const { rows } = await this.#db.query<AccountRow>(
+      `select ${ACCOUNT_COLUMNS} from wallet.accounts where key = any($1::text[])`,
+      [keys],
+    );
+    return rows.map(toAccount);
+  }
+
+  async accountsById(ids: readonly bigint[]): Promise<AccountState[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.#db.query<AccountRow>(
+      `select ${ACCOUNT_COLUMNS} from wallet.accounts where id = any($1::int8[])`,
+      [ids],
+    );
+    return rows.map(toAccount);
+  }
+
+  async accountsOfOwner(ownerType: 'player' | 'system', ownerId: string): Promise<AccountState[]> {
+    const { rows } = await this.#db.query<AccountRow>(
+      `select ${ACCOUNT_COLUMNS} from wallet.accounts where owner_type = $1 and owner_id = $2 order by id`,
+      [ownerType, ownerId],
+    );
+    return rows.map(toAccount);
+  }
+
+  /** Creates the accounts that do not exist yet (concurrent creators are harmless). */
+  async createAccounts(specs: readonly AccountSpec[]): Promise<void> {
+    if (specs.length === 0) return;
+    await this.#db.query(
+      `insert into wallet.accounts (key, owner_type, owner_id, kind, currency, guarded, overdraft_limit)
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::int8[])
+       on conflict (key) do nothing`,
+      [
+        specs.map((s) => s.key),
+        specs.map((s) => s.ownerType),
+        specs.map((s) => s.ownerId),
+        specs.map((s) => s.kind),
+        specs.map((s) => s.currency),
+        specs.map((s) => s.guarded),
+        specs.map((s) => s.overdraftLimit),
+      ],
+    );
+  }
+
+  /**
+   * Locks accounts in one global order (ascending id) so that no two batches, in any number of
+   * processes, can wait on each other in a cycle: no deadlocks, ever.
+   */
+  async lockAccounts(tx: Queryable, ids: readonly bigint[]): Promise<Map<bigint, AccountState>> {
+    const sorted = [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const { rows } = await tx.query<AccountRow>(
+      `select ${ACCOUNT_COLUMNS} from wallet.accounts where id = any($1::int8[]) order by id for update`,
+      [sorted],
+    );
+    return new Map(rows.map((row) => [row.id, toAccount(row)]));
+  }
+
+  async transfersById(q: Queryable, ids: readonly string[]): Promise<Map<string, StoredTransfer>> {
+    if (ids.length === 0) return new Map();
+    const { rows } = await q.query<TransferRow>(
+      `select ${TRANSFER_COLUMNS} from wallet.transfers where id = any($1::text[])`,
+      [ids],
+    );
+    return new Map(rows.map((row) => [row.id, toTransfer(row)]));
+  }
+
+  async priorOutcomes(tx: Queryable, ids: readonly string[]): Promise<Map<string, PriorOutcome>> {
+    const prior = new Map<string, PriorOutcome>();
+    for (const [id, transfer] of await this.transfersById(tx, ids))
+      prior.set(id, { type: 'transfer', transfer });
+    const { rows } = await tx.query<{
+      id: string;
+      request_hash: string;
+      code: RefusalCode;
+      created_at: Date;
+    }>('select id, request_hash, code, created_at from wallet.refusals where id = any($1::text[])', [ids]);
+    for (const row of rows) {
+      prior.set(row.id, {
+        type: 'refusal',
+        refusal: { id: row.id, requestHash: row.request_hash, code: row.code, createdAt: row.created_at },
+      });
+    }
+    return prior;
+  }
+
+  /** How each of these pending transfers was resolved, if it was. */
+  async resolutions(tx: Queryable, pendingIds: readonly string[]): Promise<Map<string, TransferKind>> {
+    if (pendingIds.length === 0) return new Map();
+    const { rows } = await tx.query<{ pending_id: string; kind: TransferKind }>(
+      'select pending_id, kind from wallet.transfers where pending_id = any($1::text[])',
+      [pendingIds],
+    );
+    return new Map(rows.map((row) => [row.pending_id, row.kind]));
+  }
+
+  async reversed(tx: Queryable, ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const { rows } = await tx.query<{ reverses_id: string }>(
+      'select reverses_id from wallet.transfers where reverses_id = any($1::text[])',
+      [ids],
+    );
+    return new Set(rows.map((row) => row.reverses_id));
+  }
+
+  async policies(
+    tx: Queryable,
+    players: readonly string[],
+  ): Promise<Map<string, { status: string; kycVerified: boolean }>> {
+    if (players.length === 0) return new Map();
+    const { rows } = await tx.query<{ player_id: string; status: string; kyc_verified: boolean }>(
+      'select player_id, status, kyc_verified from wallet.policies where player_id = any($1::text[])',
+      [players],
+    );
+    return new Map(rows.map((row) => [row.player_id, { status: row.status, kycVerified: row.kyc_verified }]));
+  }
+
+  async limitsInForce(
+    q: Queryable,
+    players: readonly string[],
+    now: Date,
+  ): Promise<Map<string, LimitInForce[]>> {
+    const limits = new Map<string, LimitInForce[]>();
+    if (players.length === 0) return limits;
+    const { rows } = await q.query<{
+      player_id: string;
+      kind: 'loss' | 'wager';
+      period: 'day' | 'week' | 'month';
+      amount: bigint | null;
+    }>(
+      `select distinct on (player_id, kind, period) player_id, kind, period, amount
+       from wallet.limits where player_id = any($1::text[]) and effective_at <= $2
+       order by player_id, kind, period, effective_at desc`,
+      [players, now],
+    );
+    for (const row of rows) {
+      if (row.amount === null) continue;
+      const list = limits.get(row.player_id) ?? [];
+      list.push({ kind: row.kind, period: row.period, amount: row.amount });
+      limits.set(row.player_id, list);
+    }
+    return limits;
+  }
+
+  /** Stakes and wins per player in the day, week and month windows ending at `now`. */
+  async playWindows(
+    q: Queryable,
+    players: readonly string[],
+    now: Date,
+  ): Promise<Map<string, Record<'day' | 'week' | 'month', PlayWindow>>> {
+    const windows = new Map<string, Record<'day' | 'week' | 'month', PlayWindow>>();
+    if (players.length === 0) return windows;
+    const day = new Date(windowStartMs(now, 'day'));
+    const week = new Date(windowStartMs(now, 'week'));
+    const month = new Date(windowStartMs(now, 'month'));
+    const { rows } = await q.query<Record<string, bigint> & { player_id: string }>(
+      `select player_id,
+         coalesce(sum(wagered) filter (where hour > $2), 0)::int8 as wagered_day,
+         coalesce(sum(won) filter (where hour > $2), 0)::int8 as won_day,
+         coalesce(sum(wagered) filter (where hour > $3), 0)::int8 as wagered_week,
+         coalesce(sum(won) filter (where hour > $3), 0)::int8 as won_week,
+         coalesce(sum(wagered), 0)::int8 as wagered_month,
+         coalesce(sum(won), 0)::int8 as won_month
+       from wallet.play_hours where player_id = any($1::text[]) and hour > $4
+       group by player_id`,
+      [players, day, week, month],
+    );
+    for (const row of rows) {
+      windows.set(row.player_id, {
+        day: { wagered: row['wagered_day']!, won: row['won_day']! },
+        week: { wagered: row['wagered_week']!, won: row['won_week']! },
+        month: { wagered: row['wagered_month']!, won: row['won_month']! },
+      });
+    }
+    return windows;
+  }
+
+  /** Writes a batch's outcome: a fixed number of statements, whatever the batch size. */
+  async writeBatch(tx: Queryable, output: BatchOutput): Promise<Map<string, bigint>> {
+    const seqs = new Map<string, bigint>();
+    const transfers = output.transfers;
+    if (transfers.length > 0) {
+      const col = <T>(pick: (t: StoredTransfer) => T): T[] => transfers.map(pick);
+      const after = (side: 'debitAfter' | 'creditAfter', field: keyof Counters): bigint[] =>
+        col((t) => t[side][field]);
+      const { rows } = await tx.query<{ id: string; seq: bigint }>(
+        `insert into wallet.transfers (id, kind, code, debit_account_id, credit_account_id, amount, currency,
+           pending_id, reverses_id, allow_overdraft, timeout_at, metadata, request_hash, created_at,
+           dr_version, dr_debits_posted, dr_credits_posted, dr_debits_pending, dr_credits_pending,
+           cr_version, cr_debits_posted, cr_credits_posted, cr_debits_pending, cr_credits_pending)
+         select u.id, u.kind, u.code, u.dr, u.cr, u.amount, u.currency, u.pending_id, u.reverses_id, u.overdraft,
+           u.timeout_at, u.metadata::jsonb, u.hash, $14, u.drv, u.drdp, u.drcp, u.drdn, u.drcn, u.crv, u.crdp, u.crcp, u.crdn, u.crcn
+         from unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[], $7::text[], $8::text[],
+           $9::text[], $10::bool[], $11::timestamptz[], $12::text[], $13::text[],
+           $15::int8[], $16::int8[], $17::int8[], $18::int8[], $19::int8[], $20::int8[], $21::int8[], $22::int8[], $23::int8[], $24::int8[])
+           with ordinality as u(id, kind, code, dr, cr, amount, currency, pending_id, reverses_id, overdraft, timeout_at, metadata, hash,
+             drv, drdp, drcp, drdn, drcn, crv, crdp, crcp, crdn, crcn, position)
+         order by u.position
+         returning id, seq`,
+        [
+          col((t) => t.id),
+          col((t) => t.kind),
+          col((t) => t.code),
+          col((t) => t.debitAccountId),
+          col((t) => t.creditAccountId),
+          col((t) => t.amount),
+          col((t) => t.currency),
+          col((t) => t.pendingId),
+          col((t) => t.reversesId),
+          col((t) => t.allowOverdraft),
+          col((t) => t.timeoutAt),
+          col((t) => JSON.stringify(t.metadata)),
+          col((t) => t.requestHash),
+          transfers[0]!.createdAt,
+          after('debitAfter', 'version'),
+          after('debitAfter', 'debitsPosted'),
+          after('debitAfter', 'creditsPosted'),
+          after('debitAfter', 'debitsPending'),
+          after('debitAfter', 'creditsPending'),
+          after('creditAfter', 'version'),
+          after('creditAfter', 'debitsPosted'),
+          after('creditAfter', 'creditsPosted'),
+          after('creditAfter', 'debitsPending'),
+          after('creditAfter', 'creditsPending'),
+        ],
+      );
+      for (const row of rows) seqs.set(row.id, row.seq);
+    }
+    if (output.accounts.length > 0) {
+      const accounts = output.accounts;
+      const result = await tx.query(
+        `update wallet.accounts a set debits_posted = u.dp, credits_posted = u.cp, debits_pending = u.dn,
+           credits_pending = u.cn, version = u.v
+         from unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[]) as u(id, dp, cp, dn, cn, v)
+         where a.id = u.id`,
+        [
+          accounts.map((a) => a.id),
+          accounts.map((a) => a.debitsPosted),
+          accounts.map((a) => a.creditsPosted),
+          accounts.map((a) => a.debitsPending),
+          accounts.map((a) => a.creditsPending),
+          accounts.map((a) => a.version),
+        ],
+      );
+      if (result.rowCount !== accounts.length) throw new Error('wallet: an account of the batch vanished');
+    }
+    if (output.refusals.length > 0) await this.#writeRefusals(tx, output.refusals);
+    if (output.playHours.length > 0) {
+      const hours = output.playHours;
+      await tx.query(
+        `insert into wallet.play_hours as p (player_id, hour, wagered, won)
+         select * from unnest($1::text[], $2::timestamptz[], $3::int8[], $4::int8[])
+         on conflict (player_id, hour) do update set wagered = p.wagered + excluded.wagered, won = p.won + excluded.won`,
+        [
+          hours.map((h) => h.playerId),
+          hours.map((h) => new Date(h.hourMs)),
+          hours.map((h) => h.wagered),
+          hours.map((h) => h.won),
+        ],
+      );
+    }
+    return seqs;
+  }
+
+  async #writeRefusals(tx: Queryable, refusals: readonly Refusal[]): Promise<void> {
+    await tx.query(
+      `insert into wallet.refusals (id, request_hash, code, created_at)
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])`,
+      [
+        refusals.map((r) => r.id),
+        refusals.map((r) => r.requestHash),
+        refusals.map((r) => r.code),
+        refusals.map((r) => r.createdAt),
+      ],
+    );
+  }
+
+  async setPolicy(playerId: string, policy: PlayerPolicy): Promise<void> {
+    await this.#db.query(
+      `insert into wallet.policies (player_id, status, kyc_verified, updated_at) values ($1, $2, $3, now())
+       on conflict (player_id) do update set status = excluded.status, kyc_verified = excluded.kyc_verified, updated_at = now()`,
+      [playerId, policy.status, policy.kycVerified],
+    );
+  }
+
+  async addLimits(playerId: string, changes: readonly LimitChange[], now: Date): Promise<void> {
+    if (changes.length === 0) return;
+    await this.#db.query(
+      `insert into wallet.limits as l (player_id, kind, period, effective_at, amount)
+       select $1, * from unnest($2::text[], $3::text[], $4::timestamptz[], $5::int8[])
+       on conflict (player_id, kind, period, effective_at) do update set amount = excluded.amount`,
+      [
+        playerId,
+        changes.map((c) => c.kind),
+        changes.map((c) => c.period),
+        changes.map((c) => c.effectiveAt ?? now),
+        changes.map((c) => c.amount),
+      ],
+    );
+  }
+
+  /** Pending transfers past their timeout that nothing has resolved yet, oldest first. */
+  async expiredPending(now: Date, limit: number): Promise<string[]> {
+    const { rows } = await this.#db.query<{ id: string }>(
+      `select p.id from wallet.transfers p
+       where p.kind = 'pending' and p.timeout_at <= $1
+         and not exists (select 1 from wallet.transfers r where r.pending_id = p.id)
+       order by p.timeout_at, p.seq limit $2`,
+      [now, limit],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** The account's history, newest first, entries older than `beforeVersion`. */
+  async statement(accountId: bigint, beforeVersion: bigint, limit: number): Promise<StatementEntry[]> {
+    const { rows } = await this.#db.query<TransferRow & { side: 'debit' | 'credit' }>(
+      `select * from (
+         (select 'debit' as side, ${TRANSFER_COLUMNS} from wallet.transfers
+          where debit_account_id = $1 and dr_version < $2 order by dr_version desc limit $3)
+         union all
+         (select 'credit' as side, ${TRANSFER_COLUMNS} from wallet.transfers
+          where credit_account_id = $1 and cr_version < $2 order by cr_version desc limit $3)
+       ) h order by case when side = 'debit' then dr_version else cr_version end desc limit $3`,
+      [accountId, beforeVersion, limit],
+    );
+    return rows.map((row) => statementEntry(toTransfer(row), row.side));
+  }
+
+  /** The counters right after the account's last transfer at or before `at` (version 0: none). */
+  async countersAt(accountId: bigint, at: Date): Promise<Counters> {
+    const { rows } = await this.#db.query<TransferRow & { side: 'debit' | 'credit' }>(
+      `select * from (
+         (select 'debit' as side, ${TRANSFER_COLUMNS} from wallet.transfers
+          where debit_account_id = $1 and created_at <= $2 order by dr_version desc limit 1)
+         union all
+         (select 'credit' as side, ${TRANSFER_COLUMNS} from wallet.transfers
+          where credit_account_id = $1 and created_at <= $2 order by cr_version desc limit 1)
+       ) h order by case when side = 'debit' then dr_version else cr_version end desc limit 1`,
+      [accountId, at],
+    );
+    const row = rows[0];
+    if (!row)
+      return { version: 0n, debitsPosted: 0n, creditsPosted: 0n, debitsPending: 0n, creditsPending: 0n };
+    const transfer = toTransfer(row);
+    return row.side === 'debit' ? transfer.debitAfter : transfer.creditAfter;
+  }
+
+  async audit(): Promise<AuditCheck[]> {
+    return runAudit(this.#db);
+  }
+}
+
+export function statementEntry(transfer: StoredTransfer, side: 'debit' | 'credit'): StatementEntry {
+  const after = side === 'debit' ? transfer.debitAfter : transfer.creditAfter;
+  const balanceAfter = after.creditsPosted - after.debitsPosted;
+  const availableAfter = balanceAfter - after.debitsPending;
+  const sign = side === 'debit' ? -1n : 1n;
+  const posted = transfer.kind === 'single' || transfer.kind === 'reversal' || transfer.kind === 'post';
+  return {
+    transferId: transfer.id,
+    kind: transfer.kind,
+    code: transfer.code,
+    amount: posted ? sign * transfer.amount : 0n,
+    availableChange: 0n, // filled by the service, which knows the previous entry when it needs it
+    balanceAfter,
+    availableAfter,
+    version: after.version,
+    metadata: transfer.metadata,
+    createdAt: transfer.createdAt,
+  };
+}
+
+// The invariant audit. Each check is one SQL statement that returns the rows that break it (at
+// most a few, for the report); an empty result is a pass.
+const AUDIT_SAMPLE_MAX = 5;
+
+const effectsSql = `
+  with effects as (
+    select t.debit_account_id as account_id,
+      case when t.kind in ('single', 'reversal', 'post') then t.amount else 0 end as dp, 0::int8 as cp,
+      case t.kind when 'pending' then t.amount when 'post' then -p.amount when 'void' then -t.amount
+        when 'expire' then -t.amount else 0 end as dn,
+      0::int8 as cn
+    from wallet.transfers t left join wallet.transfers p on p.id = t.pending_id
+    union all
+    select t.credit_account_id, 0::int8,
+      case when t.kind in ('single', 'reversal', 'post') then t.amount else 0 end,
+      0::int8,
+      case t.kind when 'pending' then t.amount when 'post' then -p.amount when 'void' then -t.amount
+        when 'expire' then -t.amount else 0 end
+    from wallet.transfers t left join wallet.transfers p on p.id = t.pending_id
+  )`;
+
+const auditQueries: { name: string; sql: string; describe: (row: Record<string, unknown>) => string }[] = [
+  {
+    name: 'debits equal credits per currency (posted and pending)',
+    sql: `select currency, sum(debits_posted) - sum(credits_posted) as posted_gap, sum(debits_pending) - sum(credits_pending) as pending_gap
+          from wallet.accounts group by currency
+          having sum(debits_posted) <> sum(credits_posted) or sum(debits_pending) <> sum(credits_pending)`,
+    describe: (r) =>
+      `${String(r['currency'])}: posted gap ${String(r['posted_gap'])}, pending gap ${String(r['pending_gap'])}`,
+  },
+  {
+    name: 'every transfer is between two accounts of its own currency',
+    sql: `select t.id from wallet.transfers t join wallet.accounts d on d.id = t.debit_account_id
+          join wallet.accounts c on c.id = t.credit_account_id
+          where d.currency <> t.currency or c.currency <> t.currency limit ${AUDIT_SAMPLE_MAX}`,
+    describe: (r) => `transfer ${String(r['id'])}`,
+  },
+  {
+    name: 'every balance equals the sum of its history',
+    sql: `${effectsSql}
+          select a.id, a.key from wallet.accounts a
+          left join (select account_id, sum(dp) dp, sum(cp) cp, sum(dn) dn, sum(cn) cn from effects group by account_id) s
+            on s.account_id = a.id
+          where a.debits_posted <> coalesce(s.dp, 0) or a.credits_posted <> coalesce(s.cp, 0)
+             or a.debits_pending <> coalesce(s.dn, 0) or a.credits_pending <> coalesce(s.cn, 0)
+          limit ${AUDIT_SAMPLE_MAX}`,
+    describe: (r) => `account ${String(r['key'])}`,
+  },
+  {
+    name: 'guarded accounts within their bounds',
+    sql: `select key from wallet.accounts
+          where guarded and debits_posted + debits_pending > credits_posted + overdraft_limit limit ${AUDIT_SAMPLE_MAX}`,
+    describe: (r) => `account ${String(r['key'])}`,
+  },
+  {
+    name: 'history chains unbroken (versions 1..n, each entry follows from the one before)',
+    sql: `with history as (
+            select t.debit_account_id as account_id, t.dr_version as version, t.dr_debits_posted as dp, t.dr_credits_posted as cp,
+              t.dr_debits_pending as dn, t.dr_credits_pending as cn,
+              case when t.kind in ('single', 'reversal', 'post') then t.amount else 0 end as ddp, 0::int8 as dcp,
+              case t.kind when 'pending' then t.amount when 'post' then -p.amount when 'void' then -t.amount
+                when 'expire' then -t.amount else 0 end as ddn, 0::int8 as dcn
+            from wallet.transfers t left join wallet.transfers p on p.id = t.pending_id
+            union all
+            select t.credit_account_id, t.cr_version, t.cr_debits_posted, t.cr_credits_posted, t.cr_debits_pending, t.cr_credits_pending,
+              0::int8, case when t.kind in ('single', 'reversal', 'post') then t.amount else 0 end,
+              0::int8, case t.kind when 'pending' then t.amount when 'post' then -p.amount when 'void' then -t.amount
+                when 'expire' then -t.amount else 0 end
+            from wallet.transfers t left join wallet.transfers p on p.id = t.pending_id
+          ), chained as (
+            select h.*, row_number() over w as position,
+              lag(dp, 1, 0::int8) over w as prev_dp, lag(cp, 1, 0::int8) over w as prev_cp,
+              lag(dn, 1, 0::int8) over w as prev_dn, lag(cn, 1, 0::int8) over w as prev_cn
+            from history h window w as (partition by account_id order by version)
+          )
+          select c.account_id, c.version from chained c
+          where c.version <> c.position or c.dp <> c.prev_dp + c.ddp or c.cp <> c.prev_cp + c.dcp
+             or c.dn <> c.prev_dn + c.ddn or c.cn <> c.prev_cn + c.dcn
+          union all
+          select a.id, a.version from wallet.accounts a
+          left join (select account_id, max(version) as v, count(*) as n from history group by account_id) l on l.account_id = a.id
+          where a.version <> coalesce(l.v, 0) or a.version <> coalesce(l.n, 0)
+          limit ${AUDIT_SAMPLE_MAX}`,
+    describe: (r) => `account ${String(r['account_id'])} at version ${String(r['version'])}`,
+  },
+  {
+    name: 'each pending transfer resolved at most once, never more than reserved',
+    sql: `select r.id from wallet.transfers r join wallet.transfers p on p.id = r.pending_id
+          where p.kind <> 'pending' or (r.kind = 'post' and r.amount > p.amount) or (r.kind in ('void', 'expire') and r.amount <> p.amount)
+             or r.debit_account_id <> p.debit_account_id or r.credit_account_id <> p.credit_account_id
+          limit ${AUDIT_SAMPLE_MAX}`,
+    describe: (r) => `resolution ${String(r['id'])}`,
+  },
+  {
+    name: 'each reversal mirrors a posted transfer',
+    sql: `select r.id from wallet.transfers r join wallet.transfers o on o.id = r.reverses_id
+          where o.kind not in ('single', 'post') or r.amount <> o.amount
+             or r.debit_account_id <> o.credit_account_id or r.credit_account_id <> o.debit_account_id
+          limit ${AUDIT_SAMPLE_MAX}`,
+    describe: (r) => `reversal ${String(r['id'])}`,
+  },
+  {
+    name: 'clearing accounts at zero when their flows are complete',
+    sql: `select a.key from wallet.accounts a
+          where a.kind = 'withdrawal_hold' and (a.credits_posted <> a.debits_posted or a.debits_pending <> 0)
+          limit ${AUDIT_SAMPLE_MAX}`,
+    describe: (r) => `account ${String(r['key'])}`,
+  },
+];
+
+async function runAudit(db: Db): Promise<AuditCheck[]> {
+  // One repeatable-read snapshot: every check sees the same instant, however long they take.
+  return db.transaction(
+    async (tx) => {
+      const checks: AuditCheck[] = [];
+      for (const query of auditQueries) {
+        const { rows } = await tx.query<Record<string, unknown>>(query.sql);
+        checks.push({
+          name: query.name,
+          ok: rows.length === 0,
+          detail: rows.length === 0 ? 'ok' : rows.map(query.describe).join('; '),
+        });
+      }
+      return checks;
+    },
+    { isolation: 'repeatable read' },
+  );
+}

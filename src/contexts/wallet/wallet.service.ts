@@ -1,0 +1,671 @@
+// The wallet's use cases. Every transfer request goes through one batcher: concurrent requests
+// are gathered into one database transaction (one commit, set-based SQL, accounts locked in one
+// global order), and each still gets its own result. An idle wallet starts a batch at once; a
+// busy one gathers what arrived while the previous batch was committing.
+import { createHash } from 'node:crypto';
+import { assert } from '../../platform/assert.ts';
+import type { Clock } from '../../platform/clock.ts';
+import type { Db, Queryable } from '../../platform/db/index.ts';
+import { isUniqueViolation } from '../../platform/db/index.ts';
+import { AppError } from '../../platform/errors.ts';
+import type { CurrencyTable } from '../../platform/money/index.ts';
+import { minorMax } from '../../platform/money/index.ts';
+import type { Logger } from '../../platform/telemetry/logger.ts';
+import type {
+  AccountBalance,
+  AccountRef,
+  AuditReport,
+  LimitChange,
+  PlayerAccountKind,
+  PlayerPolicy,
+  StatementPage,
+  TransferRecord,
+  TransferResult,
+  WalletClient,
+  WalletRequest,
+} from './wallet.contract.ts';
+import {
+  metadataKeysMax,
+  metadataValueLengthMax,
+  pendingTimeoutSecondsMax,
+  playerAccountKinds,
+  systemAccountKinds,
+  transferCodes,
+  transferIdLengthMax,
+} from './wallet.contract.ts';
+import type {
+  AccountState,
+  Counters,
+  ExpireRequest,
+  Outcome,
+  PreparedRequest,
+  StoredTransfer,
+} from './wallet.ledger.ts';
+import { executeBatch } from './wallet.ledger.ts';
+import type { AccountSpec } from './wallet.repository.ts';
+import { WalletRepository } from './wallet.repository.ts';
+
+export interface WalletOptions {
+  db: Db;
+  clock: Clock;
+  currencies: CurrencyTable;
+  logger: Logger;
+  /** Requests per batch (one transaction). Default 1000. */
+  batchSizeMax?: number;
+  /** Batches committing at the same time. PGlite: 1 (one connection); PostgreSQL: default 2. */
+  batchesInFlightMax?: number;
+  /** Requests waiting for a batch before new ones are refused. Default 100 000. */
+  queueDepthMax?: number;
+  /** How far below zero a reversal may take a player's account (minor units). */
+  playerOverdraftLimit?: bigint;
+  /** Account metadata kept in memory (ids, keys: immutable). Default 200 000 accounts. */
+  accountCacheMax?: number;
+}
+
+/** Ids starting with this are the wallet's own (expiries); callers may not use them. */
+const INTERNAL_ID_PREFIX = '~';
+const BATCH_RETRIES_MAX = 3;
+const EXPIRE_BATCH_MAX = 1000;
+const STATEMENT_PAGE_MAX = 200;
+
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
+
+export function playerAccountKey(playerId: string, kind: PlayerAccountKind, currency: string): string {
+  return `player:${kind}:${currency}:${playerId}`;
+}
+
+export function systemAccountKey(kind: string, ref: string, currency: string): string {
+  return `system:${kind}:${currency}:${ref}`;
+}
+
+export function accountKey(ref: AccountRef, currency: string): string {
+  return 'player' in ref
+    ? playerAccountKey(ref.player, ref.kind, currency)
+    : systemAccountKey(ref.system, ref.ref, currency);
+}
+
+function isId(value: unknown, lengthMax: number): value is string {
+  return (
+    typeof value === 'string' && value.length >= 1 && value.length <= lengthMax && !CONTROL_RE.test(value)
+  );
+}
+
+function refProblem(ref: unknown): string | undefined {
+  if (typeof ref !== 'object' || ref === null) return 'account reference missing';
+  const record = ref as Record<string, unknown>;
+  if ('player' in record) {
+    if (!isId(record['player'], 128)) return 'bad player id';
+    if (!(playerAccountKinds as readonly unknown[]).includes(record['kind']))
+      return 'bad player account kind';
+    return Object.keys(record).length === 2 ? undefined : 'unexpected fields in account reference';
+  }
+  if (!(systemAccountKinds as readonly unknown[]).includes(record['system']))
+    return 'bad system account kind';
+  if (!isId(record['ref'], 128)) return 'bad system account ref';
+  return Object.keys(record).length === 2 ? undefined : 'unexpected fields in account reference';
+}
+
+function amountProblem(amount: unknown, allowZero: boolean): string | undefined {
+  if (typeof amount !== 'bigint') return 'amount must be bigint minor units';
+  if (amount < (allowZero ? 0n : 1n))
+    return allowZero ? 'amount must not be negative' : 'amount must be positive';
+  if (amount > minorMax) return 'amount is too large';
+  return undefined;
+}
+
+/** Problems with the request itself (nothing is recorded for these); undefined when valid. */
+export function requestProblem(request: WalletRequest, currencies: CurrencyTable): string | undefined {
+  if (!isId(request.id, transferIdLengthMax)) return 'id must be 1–256 characters without control characters';
+  if (request.id.startsWith(INTERNAL_ID_PREFIX))
+    return `ids starting with '${INTERNAL_ID_PREFIX}' are reserved`;
+  if (request.linked !== undefined && typeof request.linked !== 'boolean') return 'linked must be a boolean';
+  if (request.metadata !== undefined) {
+    const entries = Object.entries(request.metadata);
+    if (entries.length > metadataKeysMax) return 'too many metadata keys';
+    for (const [key, value] of entries) {
+      if (!isId(key, 64) || typeof value !== 'string' || value.length > metadataValueLengthMax)
+        return `bad metadata '${key}'`;
+    }
+  }
+  switch (request.type) {
+    case 'transfer': {
+      if (!currencies.get(request.currency)) return 'unsupported currency';
+      if (!(transferCodes as readonly string[]).includes(request.code)) return 'unknown transfer code';
+      const problem =
+        refProblem(request.debit) ?? refProblem(request.credit) ?? amountProblem(request.amount, false);
+      if (problem) return problem;
+      if (accountKey(request.debit, request.currency) === accountKey(request.credit, request.currency)) {
+        return 'debit and credit are the same account';
+      }
+      const timeout = request.pending?.timeoutSeconds;
+      if (
+        timeout !== undefined &&
+        (!Number.isInteger(timeout) || timeout < 1 || timeout > pendingTimeoutSecondsMax)
+      ) {
+        return 'timeoutSeconds out of range';
+      }
+      return undefined;
+    }
+    case 'post':
+      if (!isId(request.pendingId, transferIdLengthMax)) return 'bad pendingId';
+      return request.amount === undefined ? undefined : amountProblem(request.amount, true);
+    case 'void':
+      return isId(request.pendingId, transferIdLengthMax) ? undefined : 'bad pendingId';
+    case 'reverse':
+      if (!isId(request.transferId, transferIdLengthMax)) return 'bad transferId';
+      if (request.code !== undefined && !(transferCodes as readonly string[]).includes(request.code))
+        return 'unknown code';
+      return undefined;
+    default:
+      return 'unknown request type';
+  }
+}
+
+/** Canonical JSON (sorted keys, bigint as text) of everything but the id: the request's identity. */
+export function requestHash(request: WalletRequest | ExpireRequest): string {
+  const canonical = (value: unknown): unknown => {
+    if (typeof value === 'bigint') return `${value}n`;
+    if (Array.isArray(value)) return value.map(canonical);
+    if (typeof value === 'object' && value !== null) {
+      return Object.fromEntries(
+        Object.keys(value)
+          .sort()
+          .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+          .map((key) => [key, canonical((value as Record<string, unknown>)[key])]),
+      );
+    }
+    return value;
+  };
+  const { id: _id, ...rest } = request;
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(rest)))
+    .digest('base64url');
+}
+
+interface BatchResult {
+  outcomes: Outcome[];
+  /** Facts of the accounts the batch locked, for building results. */
+  accounts: Map<bigint, AccountState>;
+}
+
+interface Job {
+  requests: PreparedRequest[];
+  resolve: (result: BatchResult) => void;
+  reject: (error: unknown) => void;
+}
+
+export class WalletService implements WalletClient {
+  readonly #db: Db;
+  readonly #clock: Clock;
+  readonly #currencies: CurrencyTable;
+  readonly #logger: Logger;
+  readonly #repository: WalletRepository;
+  readonly #batchSizeMax: number;
+  readonly #batchesInFlightMax: number;
+  readonly #queueDepthMax: number;
+  readonly #playerOverdraftLimit: bigint;
+  readonly #accountCacheMax: number;
+  readonly #queue: Job[] = [];
+  #queuedRequests = 0;
+  #inFlight = 0;
+  /** Immutable account facts by key and id (the counters are never cached). */
+  readonly #accountsByKey = new Map<string, AccountState>();
+  readonly #accountsById = new Map<bigint, AccountState>();
+
+  constructor(options: WalletOptions) {
+    this.#db = options.db;
+    this.#clock = options.clock;
+    this.#currencies = options.currencies;
+    this.#logger = options.logger.child({ context: 'wallet' });
+    this.#repository = new WalletRepository(options.db);
+    this.#batchSizeMax = options.batchSizeMax ?? 1000;
+    this.#batchesInFlightMax = options.batchesInFlightMax ?? (options.db.kind === 'pglite' ? 1 : 2);
+    this.#queueDepthMax = options.queueDepthMax ?? 100_000;
+    this.#playerOverdraftLimit = options.playerOverdraftLimit ?? 10n ** 15n;
+    this.#accountCacheMax = options.accountCacheMax ?? 200_000;
+    assert(this.#batchSizeMax >= 1 && this.#batchesInFlightMax >= 1, 'batch limits are positive');
+  }
+
+  async execute(requests: readonly WalletRequest[]): Promise<TransferResult[]> {
+    const results = new Array<TransferResult | undefined>(requests.length);
+    const chains = this.#chains(requests, results);
+    const prepared: PreparedRequest[] = [];
+    for (const [start, end] of chains) {
+      for (let index = start; index <= end; index++) {
+        prepared.push({
+          request: requests[index]!,
+          hash: requestHash(requests[index]!),
+          chainStart: prepared.length - (index - start),
+          chainEnd: prepared.length - (index - start) + (end - start),
+        });
+      }
+    }
+    if (prepared.length > 0) {
+      const positions = chains.flatMap(([start, end]) =>
+        Array.from({ length: end - start + 1 }, (_, i) => start + i),
+      );
+      const { outcomes, accounts } = await this.#submit(prepared);
+      outcomes.forEach((outcome, index) => {
+        const position = positions[index]!;
+        results[position] = this.#toResult(requests[position]!.id, outcome, accounts);
+      });
+    }
+    return results.map((result) => {
+      assert(result !== undefined, 'every request gets a result');
+      return result;
+    });
+  }
+
+  /** Splits requests into linked chains; invalid chains get their results here and are dropped. */
+  #chains(requests: readonly WalletRequest[], results: (TransferResult | undefined)[]): [number, number][] {
+    const chains: [number, number][] = [];
+    let start = 0;
+    for (let index = 0; index < requests.length; index++) {
+      const request = requests[index]!;
+      const last = index === requests.length - 1;
+      if (request.linked === true && !last) continue;
+      const end = index;
+      const problems = Array.from({ length: end - start + 1 }, (_, i) =>
+        requestProblem(requests[start + i]!, this.#currencies),
+      );
+      if (request.linked === true && last)
+        problems[problems.length - 1] ??= 'the last request of a call cannot be linked';
+      if (problems.every((problem) => problem === undefined)) {
+        chains.push([start, end]);
+      } else {
+        problems.forEach((problem, i) => {
+          const id = requests[start + i]!.id;
+          results[start + i] = problem
+            ? { id, ok: false, code: 'INVALID_REQUEST', replayed: false, message: problem }
+            : {
+                id,
+                ok: false,
+                code: 'LINKED_FAILED',
+                replayed: false,
+                message: 'another request of the linked chain is invalid',
+              };
+        });
+      }
+      start = index + 1;
+    }
+    return chains;
+  }
+
+  #submit(requests: PreparedRequest[]): Promise<BatchResult> {
+    if (this.#queuedRequests + requests.length > this.#queueDepthMax) {
+      return Promise.reject(new AppError('SERVICE_UNAVAILABLE', 'the wallet is overloaded; retry shortly'));
+    }
+    return new Promise<BatchResult>((resolve, reject) => {
+      this.#queue.push({ requests, resolve, reject });
+      this.#queuedRequests += requests.length;
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    while (this.#inFlight < this.#batchesInFlightMax && this.#queue.length > 0) {
+      const jobs: Job[] = [];
+      let size = 0;
+      while (
+        this.#queue.length > 0 &&
+        (jobs.length === 0 || size + this.#queue[0]!.requests.length <= this.#batchSizeMax)
+      ) {
+        const job = this.#queue.shift()!;
+        jobs.push(job);
+        size += job.requests.length;
+      }
+      this.#queuedRequests -= size;
+      this.#inFlight++;
+      void this.#runBatch(jobs).finally(() => {
+        this.#inFlight--;
+        this.#pump();
+      });
+    }
+  }
+
+  async #runBatch(jobs: Job[]): Promise<void> {
+    const requests: PreparedRequest[] = [];
+    for (const job of jobs) {
+      const offset = requests.length;
+      for (const request of job.requests) {
+        requests.push({
+          ...request,
+          chainStart: request.chainStart + offset,
+          chainEnd: request.chainEnd + offset,
+        });
+      }
+    }
+    try {
+      await this.#resolveAccounts(requests);
+      let attempt = 0;
+      let result: BatchResult;
+      for (;;) {
+        try {
+          result = await this.#db.transaction((tx) => this.#executeIn(tx, requests));
+          break;
+        } catch (error) {
+          // Another process wrote one of these ids (or a resolution) between our reads and our
+          // writes; the whole batch rolled back. Run it again: it now sees that write.
+          if (!isUniqueViolation(error) || ++attempt >= BATCH_RETRIES_MAX) throw error;
+          this.#logger.debug({ attempt }, 'batch raced another writer; retrying');
+        }
+      }
+      let offset = 0;
+      for (const job of jobs) {
+        job.resolve({
+          outcomes: result.outcomes.slice(offset, offset + job.requests.length),
+          accounts: result.accounts,
+        });
+        offset += job.requests.length;
+      }
+    } catch (error) {
+      this.#logger.error({ err: error, requests: requests.length }, 'wallet batch failed');
+      for (const job of jobs) job.reject(error);
+    }
+  }
+
+  /** Finds account ids for every reference; creates missing system accounts (players' must exist). */
+  async #resolveAccounts(requests: PreparedRequest[]): Promise<void> {
+    const wanted = new Map<string, { ref: AccountRef; currency: string }>();
+    for (const prepared of requests) {
+      const request = prepared.request;
+      if (request.type !== 'transfer') continue;
+      for (const ref of [request.debit, request.credit]) {
+        const key = accountKey(ref, request.currency);
+        if (!this.#accountsByKey.has(key)) wanted.set(key, { ref, currency: request.currency });
+      }
+    }
+    if (wanted.size > 0) {
+      let found = await this.#repository.accountsByKey([...wanted.keys()]);
+      found.forEach((account) => this.#remember(account));
+      const missingSystem: AccountSpec[] = [];
+      for (const [key, { ref, currency }] of wanted) {
+        if (this.#accountsByKey.has(key) || !('system' in ref)) continue;
+        missingSystem.push({
+          key,
+          ownerType: 'system',
+          ownerId: ref.ref,
+          kind: ref.system,
+          currency,
+          guarded: false,
+          overdraftLimit: 0n,
+        });
+      }
+      if (missingSystem.length > 0) {
+        await this.#repository.createAccounts(missingSystem);
+        found = await this.#repository.accountsByKey(missingSystem.map((spec) => spec.key));
+        found.forEach((account) => this.#remember(account));
+      }
+    }
+    for (const prepared of requests) {
+      const request = prepared.request;
+      if (request.type !== 'transfer') continue;
+      prepared.debitId = this.#accountsByKey.get(accountKey(request.debit, request.currency))?.id;
+      prepared.creditId = this.#accountsByKey.get(accountKey(request.credit, request.currency))?.id;
+    }
+  }
+
+  #remember(account: AccountState): void {
+    if (this.#accountsByKey.size >= this.#accountCacheMax) {
+      // Evict the oldest entry: the cache only saves a lookup, it is never a source of truth.
+      const oldest = this.#accountsByKey.values().next().value;
+      if (oldest) {
+        this.#accountsByKey.delete(oldest.key);
+        this.#accountsById.delete(oldest.id);
+      }
+    }
+    this.#accountsByKey.set(account.key, account);
+    this.#accountsById.set(account.id, account);
+  }
+
+  async #executeIn(tx: Queryable, requests: PreparedRequest[]): Promise<BatchResult> {
+    const now = this.#clock.now();
+    const referencedIds = new Set<string>();
+    for (const { request } of requests) {
+      if (request.type === 'post' || request.type === 'void' || request.type === 'expire')
+        referencedIds.add(request.pendingId);
+      if (request.type === 'reverse') referencedIds.add(request.transferId);
+    }
+    const referenced = await this.#repository.transfersById(tx, [...referencedIds]);
+    const accountIds: bigint[] = [];
+    for (const prepared of requests) {
+      if (prepared.debitId !== undefined) accountIds.push(prepared.debitId);
+      if (prepared.creditId !== undefined) accountIds.push(prepared.creditId);
+    }
+    for (const transfer of referenced.values())
+      accountIds.push(transfer.debitAccountId, transfer.creditAccountId);
+    const accounts = await this.#repository.lockAccounts(tx, accountIds);
+    // Everything read from here on was committed before our locks were granted.
+    const ids = requests.map((prepared) => prepared.request.id);
+    const prior = await this.#repository.priorOutcomes(tx, ids);
+    for (const outcome of prior.values()) {
+      if (outcome.type === 'transfer') {
+        referenced.set(outcome.transfer.id, outcome.transfer);
+      }
+    }
+    const resolutions = await this.#repository.resolutions(tx, [...referencedIds]);
+    const reversed = await this.#repository.reversed(tx, [...referencedIds]);
+    const players = new Set<string>();
+    for (const prepared of requests) {
+      if (
+        prepared.request.type !== 'transfer' ||
+        prepared.request.code !== 'bet' ||
+        prepared.debitId === undefined
+      )
+        continue;
+      const debit = accounts.get(prepared.debitId);
+      if (debit?.ownerType === 'player') players.add(debit.ownerId);
+    }
+    const playerList = [...players];
+    const [policies, limits, windows] = [
+      await this.#repository.policies(tx, playerList),
+      await this.#repository.limitsInForce(tx, playerList, now),
+      await this.#repository.playWindows(tx, playerList, now),
+    ];
+    const output = executeBatch(
+      { now, accounts, prior, referenced, resolutions, reversed, policies, limits, windows },
+      requests,
+    );
+    const seqs = await this.#repository.writeBatch(tx, output);
+    for (const transfer of output.transfers) {
+      const seq = seqs.get(transfer.id);
+      assert(seq !== undefined, 'every written transfer has a sequence number');
+      transfer.seq = seq;
+    }
+    // Replayed transfers may name accounts this batch did not lock; their facts come from the cache.
+    for (const outcome of output.outcomes) {
+      if (outcome.type !== 'replayed' || outcome.prior.type !== 'transfer') continue;
+      for (const id of [outcome.prior.transfer.debitAccountId, outcome.prior.transfer.creditAccountId]) {
+        if (!accounts.has(id) && !this.#accountsById.has(id)) {
+          (await this.#repository.accountsById([id])).forEach((account) => this.#remember(account));
+        }
+      }
+    }
+    return { outcomes: output.outcomes, accounts };
+  }
+
+  #accountFacts(id: bigint, accounts: Map<bigint, AccountState>): AccountState {
+    const found = accounts.get(id) ?? this.#accountsById.get(id);
+    assert(found !== undefined, `account ${id} is known`);
+    return found;
+  }
+
+  #toResult(id: string, outcome: Outcome, accounts: Map<bigint, AccountState>): TransferResult {
+    switch (outcome.type) {
+      case 'created':
+        return this.#transferResult(outcome.transfer, false, accounts);
+      case 'replayed':
+        return outcome.prior.type === 'transfer'
+          ? this.#transferResult(outcome.prior.transfer, true, accounts)
+          : {
+              id,
+              ok: false,
+              code: outcome.prior.refusal.code,
+              replayed: true,
+              message: 'refused earlier under this id',
+            };
+      case 'refused':
+        return { id, ok: false, code: outcome.code, replayed: false, message: outcome.message };
+      case 'conflict':
+        return {
+          id,
+          ok: false,
+          code: 'ID_CONFLICT',
+          replayed: false,
+          message: 'this id was used for a different request',
+        };
+    }
+  }
+
+  #transferResult(
+    transfer: StoredTransfer,
+    replayed: boolean,
+    accounts: Map<bigint, AccountState>,
+  ): TransferResult {
+    return {
+      id: transfer.id,
+      ok: true,
+      replayed,
+      transfer: toRecord(transfer),
+      debit: toBalance(this.#accountFacts(transfer.debitAccountId, accounts), transfer.debitAfter),
+      credit: toBalance(this.#accountFacts(transfer.creditAccountId, accounts), transfer.creditAfter),
+    };
+  }
+
+  async openPlayerAccounts(playerId: string, currency: string): Promise<void> {
+    if (!isId(playerId, 128)) throw new AppError('INVALID_REQUEST', 'bad player id');
+    if (!this.#currencies.get(currency)) throw new AppError('INVALID_REQUEST', 'unsupported currency');
+    await this.#repository.createAccounts(
+      playerAccountKinds.map((kind) => ({
+        key: playerAccountKey(playerId, kind, currency),
+        ownerType: 'player' as const,
+        ownerId: playerId,
+        kind,
+        currency,
+        guarded: true,
+        // Only reversals may use it (a rolled-back win); the hold account never needs it.
+        overdraftLimit: kind === 'withdrawal_hold' ? 0n : this.#playerOverdraftLimit,
+      })),
+    );
+  }
+
+  async playerBalances(
+    playerId: string,
+    currency: string,
+  ): Promise<Partial<Record<PlayerAccountKind, AccountBalance>>> {
+    const accounts = await this.#repository.accountsByKey(
+      playerAccountKinds.map((kind) => playerAccountKey(playerId, kind, currency)),
+    );
+    const balances: Partial<Record<PlayerAccountKind, AccountBalance>> = {};
+    for (const account of accounts) balances[account.kind as PlayerAccountKind] = toBalance(account, account);
+    return balances;
+  }
+
+  async balance(ref: AccountRef, currency: string): Promise<AccountBalance | undefined> {
+    const [account] = await this.#repository.accountsByKey([accountKey(ref, currency)]);
+    return account ? toBalance(account, account) : undefined;
+  }
+
+  async balanceAt(ref: AccountRef, currency: string, at: Date): Promise<AccountBalance | undefined> {
+    const [account] = await this.#repository.accountsByKey([accountKey(ref, currency)]);
+    if (!account) return undefined;
+    return toBalance(account, await this.#repository.countersAt(account.id, at));
+  }
+
+  async statement(
+    ref: AccountRef,
+    currency: string,
+    page: { limit: number; cursor?: string },
+  ): Promise<StatementPage> {
+    if (!Number.isInteger(page.limit) || page.limit < 1 || page.limit > STATEMENT_PAGE_MAX) {
+      throw new AppError('INVALID_REQUEST', `limit must be 1..${STATEMENT_PAGE_MAX}`);
+    }
+    if (page.cursor !== undefined && !/^[1-9][0-9]{0,18}$/.test(page.cursor)) {
+      throw new AppError('INVALID_REQUEST', 'bad cursor');
+    }
+    const [account] = await this.#repository.accountsByKey([accountKey(ref, currency)]);
+    if (!account) return { items: [], nextCursor: null };
+    const before = page.cursor === undefined ? account.version + 1n : BigInt(page.cursor);
+    // One extra entry tells whether an older page exists, and gives each item's available change.
+    const entries = await this.#repository.statement(account.id, before, page.limit + 1);
+    const items = entries.slice(0, page.limit).map((entry, index) => {
+      const older = entries[index + 1];
+      const previousAvailable = older ? older.availableAfter : entry.version === 1n ? 0n : undefined;
+      return previousAvailable === undefined
+        ? entry
+        : { ...entry, availableChange: entry.availableAfter - previousAvailable };
+    });
+    const last = items[items.length - 1];
+    return { items, nextCursor: entries.length > page.limit && last ? String(last.version) : null };
+  }
+
+  async setPolicy(playerId: string, policy: PlayerPolicy): Promise<void> {
+    if (!isId(playerId, 128)) throw new AppError('INVALID_REQUEST', 'bad player id');
+    await this.#repository.setPolicy(playerId, policy);
+  }
+
+  async setLimits(playerId: string, changes: readonly LimitChange[]): Promise<void> {
+    if (!isId(playerId, 128)) throw new AppError('INVALID_REQUEST', 'bad player id');
+    for (const change of changes) {
+      if (change.amount !== null && amountProblem(change.amount, true))
+        throw new AppError('INVALID_REQUEST', 'bad limit amount');
+    }
+    await this.#repository.addLimits(playerId, changes, this.#clock.now());
+  }
+
+  async expirePending(): Promise<number> {
+    const pendingIds = await this.#repository.expiredPending(this.#clock.now(), EXPIRE_BATCH_MAX);
+    if (pendingIds.length === 0) return 0;
+    const requests: PreparedRequest[] = pendingIds.map((pendingId, index) => {
+      const request: ExpireRequest = {
+        type: 'expire',
+        id: `${INTERNAL_ID_PREFIX}expire:${pendingId}`,
+        pendingId,
+      };
+      return { request, hash: requestHash(request), chainStart: index, chainEnd: index };
+    });
+    const { outcomes } = await this.#submit(requests);
+    return outcomes.filter((outcome) => outcome.type === 'created').length;
+  }
+
+  async audit(): Promise<AuditReport> {
+    const checks = await this.#repository.audit();
+    return { ok: checks.every((check) => check.ok), checks };
+  }
+}
+
+function toBalance(account: AccountState, counters: Counters): AccountBalance {
+  const balance = counters.creditsPosted - counters.debitsPosted;
+  return {
+    accountId: account.id,
+    key: account.key,
+    currency: account.currency,
+    debitsPosted: counters.debitsPosted,
+    creditsPosted: counters.creditsPosted,
+    debitsPending: counters.debitsPending,
+    creditsPending: counters.creditsPending,
+    balance,
+    available: balance - counters.debitsPending,
+    version: counters.version,
+  };
+}
+
+function toRecord(transfer: StoredTransfer): TransferRecord {
+  assert(transfer.seq !== null, 'a returned transfer has been written');
+  return {
+    id: transfer.id,
+    seq: transfer.seq,
+    kind: transfer.kind,
+    code: transfer.code,
+    debitAccountId: transfer.debitAccountId,
+    creditAccountId: transfer.creditAccountId,
+    amount: transfer.amount,
+    currency: transfer.currency,
+    pendingId: transfer.pendingId,
+    reversesId: transfer.reversesId,
+    timeoutAt: transfer.timeoutAt,
+    metadata: transfer.metadata,
+    createdAt: transfer.createdAt,
+  };
+}
