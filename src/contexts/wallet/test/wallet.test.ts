@@ -95,7 +95,7 @@ describe(`wallet on ${backendName}`, () => {
   it('runs linked transfers as a unit', async () => {
     await fundedPlayer(f.wallet, 'p3', 1_000n);
     const results = await f.wallet.execute([
-      { ...bet('l1', 'p3', 600n), linked: true } as WalletRequest,
+      { ...bet('l1', 'p3', 600n), linked: true },
       bet('l2', 'p3', 600n),
     ]);
     assert.equal(code(results[0]), 'LINKED_FAILED');
