@@ -205,36 +205,46 @@ export function executeBatch(input: BatchInput, requests: readonly PreparedReque
   const refusals: Refusal[] = [];
   const seen = new Map<string, { hash: string; index: number }>();
   const order: StoredTransfer[] = [];
+  const duplicates: { position: number; first: number }[] = [];
 
   let index = 0;
   while (index < requests.length) {
     const first = requests[index]!;
     assert(first.chainStart === index, 'a chain starts where the previous one ended');
     const end = first.chainEnd;
-    const chain = new Overlay();
-    const chainTransfers: StoredTransfer[] = [];
-    let failedAt = -1;
-    let failure: Refused | undefined;
+    // Classify every member first: replays, conflicts and in-batch duplicates take no part in
+    // the chain's execution (they change nothing), whatever happens to the fresh members.
+    const fresh: number[] = [];
     for (let position = index; position <= end; position++) {
       const prepared = requests[position]!;
       const earlier = seen.get(prepared.request.id);
       const prior = input.prior.get(prepared.request.id);
-      if (earlier !== undefined || prior !== undefined) {
-        const hash =
-          earlier?.hash ??
-          (prior?.type === 'transfer' ? prior.transfer.requestHash : prior!.refusal.requestHash);
-        if (hash !== prepared.hash) {
-          outcomes[position] = { type: 'conflict' };
-        } else if (earlier !== undefined) {
-          outcomes[position] = outcomes[earlier.index]!; // same request twice in one batch: one effect
-        } else {
-          outcomes[position] = { type: 'replayed', prior: prior! };
-        }
+      if (earlier === undefined && prior === undefined) {
+        seen.set(prepared.request.id, { hash: prepared.hash, index: position });
+        fresh.push(position);
         continue;
       }
-      seen.set(prepared.request.id, { hash: prepared.hash, index: position });
+      const hash =
+        earlier?.hash ??
+        (prior?.type === 'transfer' ? prior.transfer.requestHash : prior!.refusal.requestHash);
+      if (hash !== prepared.hash) {
+        outcomes[position] = { type: 'conflict' };
+      } else if (earlier !== undefined) {
+        // The same request twice in one batch: one effect. Its outcome is settled once the
+        // first copy's chain has finished (below), so that a copy never claims a success
+        // that a failing chain took back.
+        duplicates.push({ position, first: earlier.index });
+      } else {
+        outcomes[position] = { type: 'replayed', prior: prior! };
+      }
+    }
+    const chain = new Overlay();
+    const chainTransfers: StoredTransfer[] = [];
+    let failedAt = -1;
+    let failure: Refused | undefined;
+    for (const position of fresh) {
       try {
-        const transfer = apply(input, batch, chain, prepared);
+        const transfer = apply(input, batch, chain, requests[position]!);
         chainTransfers.push(transfer);
         outcomes[position] = { type: 'created', transfer };
       } catch (error) {
@@ -248,11 +258,8 @@ export function executeBatch(input: BatchInput, requests: readonly PreparedReque
       chain.merge(batch);
       order.push(...chainTransfers);
     } else {
-      for (let position = index; position <= end; position++) {
+      for (const position of fresh) {
         const prepared = requests[position]!;
-        const outcome = outcomes[position];
-        if (outcome !== undefined && outcome.type !== 'created') continue; // replays and conflicts stand
-        seen.set(prepared.request.id, { hash: prepared.hash, index: position });
         const code: RefusalCode = position === failedAt ? failure.code : 'LINKED_FAILED';
         const message =
           position === failedAt ? failure.message : 'another transfer of the linked chain failed';
@@ -262,6 +269,7 @@ export function executeBatch(input: BatchInput, requests: readonly PreparedReque
     }
     index = end + 1;
   }
+  for (const { position, first } of duplicates) outcomes[position] = asReplay(outcomes[first]!, input.now);
   return {
     outcomes,
     transfers: order,
@@ -269,6 +277,22 @@ export function executeBatch(input: BatchInput, requests: readonly PreparedReque
     accounts: [...batch.accounts.values()],
     playHours: [...batch.play.values()].filter((p) => p.wagered !== 0n || p.won !== 0n),
   };
+}
+
+/** What a later copy of a request sees: the first copy's outcome, as a replay. */
+function asReplay(first: Outcome, now: Date): Outcome {
+  switch (first.type) {
+    case 'created':
+      return { type: 'replayed', prior: { type: 'transfer', transfer: first.transfer } };
+    case 'refused':
+      return {
+        type: 'replayed',
+        prior: { type: 'refusal', refusal: { id: '', requestHash: '', code: first.code, createdAt: now } },
+      };
+    case 'replayed':
+    case 'conflict':
+      return first;
+  }
 }
 
 function account(input: BatchInput, batch: Overlay, chain: Overlay, id: bigint): AccountState {

@@ -92,6 +92,32 @@ describe(`wallet on ${backendName}`, () => {
     assert.equal((await f.wallet.balance({ player: 'p2', kind: 'cash' }, 'EUR'))?.balance, 0n);
   });
 
+  it('gives the same request twice in one batch one effect, the second as a replay', async () => {
+    await fundedPlayer(f.wallet, 'p7', 100n);
+    const [first, second] = await f.wallet.execute([bet('dup', 'p7', 30n), bet('dup', 'p7', 30n)]);
+    assert.equal(okResult(first).replayed, false);
+    assert.equal(okResult(second).replayed, true);
+    assert.equal((await f.wallet.balance({ player: 'p7', kind: 'cash' }, 'EUR'))?.balance, 70n);
+  });
+
+  it('leaves replays in a failing chain untouched and records only the fresh members', async () => {
+    const linkedBet = (id: string, amount: bigint): WalletRequest =>
+      ({ ...bet(id, 'p7', amount), linked: true }) as WalletRequest;
+    okResult((await f.wallet.execute([linkedBet('old', 10n), bet('old-tail', 'p7', 10n)]))[0]);
+    const results = await f.wallet.execute([
+      linkedBet('old', 10n),
+      linkedBet('chain-new', 51n),
+      bet('chain-new2', 'p7', 1n),
+    ]);
+    assert.equal(okResult(results[0]).replayed, true);
+    assert.equal(code(results[1]), 'INSUFFICIENT_FUNDS');
+    assert.equal(code(results[2]), 'LINKED_FAILED');
+    const [again] = await f.wallet.execute([linkedBet('old', 10n), bet('old-tail', 'p7', 10n)]);
+    assert.equal(okResult(again).replayed, true, 'the old transfer is still its own, not a refusal');
+    assert.equal((await f.wallet.balance({ player: 'p7', kind: 'cash' }, 'EUR'))?.balance, 50n);
+    assert.ok((await f.wallet.audit()).ok);
+  });
+
   it('runs linked transfers as a unit', async () => {
     await fundedPlayer(f.wallet, 'p3', 1_000n);
     const results = await f.wallet.execute([
