@@ -567,7 +567,8 @@ const auditQueries: { name: string; sql: string; describe: (row: Record<string, 
   {
     name: 'guarded accounts within their bounds',
     sql: `select key from wallet.accounts
-          where guarded and debits_posted + debits_pending > credits_posted + overdraft_limit limit ${AUDIT_SAMPLE_MAX}`,
+          where guarded and debits_posted::numeric + debits_pending > credits_posted::numeric + overdraft_limit
+          limit ${AUDIT_SAMPLE_MAX}`,
     describe: (r) => `account ${String(r['key'])}`,
   },
   {

@@ -24,8 +24,10 @@ create table wallet.accounts (
   -- Number of transfers that touched the account: the last entry of its history chain.
   version bigint not null default 0 check (version >= 0),
   created_at timestamptz not null default now(),
+  -- Written so that no intermediate value can overflow int8: the code keeps
+  -- debits_posted + debits_pending within int8, and the difference below is then bounded too.
   constraint accounts_guard check (
-    not guarded or debits_posted + debits_pending <= credits_posted + overdraft_limit
+    not guarded or debits_posted + debits_pending - credits_posted <= overdraft_limit
   )
 );
 create index accounts_owner on wallet.accounts (owner_type, owner_id);

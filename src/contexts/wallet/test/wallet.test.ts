@@ -247,6 +247,44 @@ describe(`wallet on ${backendName}`, () => {
     assert.equal(past?.balance, 0n);
   });
 
+  it('handles amounts at 1 and at the int8 limit, and refuses overflow instead of wrapping', async () => {
+    const max = 2n ** 63n - 1n;
+    const edge = { system: 'psp_clearing', ref: 'edge' } as const;
+    const deposit = (id: string, player: string, amount: bigint): WalletRequest => ({
+      type: 'transfer',
+      id,
+      debit: edge,
+      credit: { player, kind: 'cash' },
+      amount,
+      currency: 'EUR',
+      code: 'deposit',
+    });
+    await fundedPlayer(f.wallet, 'rich', 0n);
+    await fundedPlayer(f.wallet, 'tiny', 0n);
+    okResult((await f.wallet.execute([deposit('edge-1', 'tiny', 1n)]))[0]);
+    assert.equal(okResult((await f.wallet.execute([bet('edge-bet-1', 'tiny', 1n)]))[0]).debit.balance, 0n);
+    const big = okResult((await f.wallet.execute([deposit('edge-max', 'rich', max - 1n)]))[0]);
+    assert.equal(big.credit.balance, max - 1n);
+    assert.equal(
+      code((await f.wallet.execute([deposit('edge-over-credit', 'rich', 2n)]))[0]),
+      'OVERFLOW',
+      'credits would pass the limit',
+    );
+    assert.equal(
+      code((await f.wallet.execute([deposit('edge-over-debit', 'tiny', 5n)]))[0]),
+      'OVERFLOW',
+      'the clearing debits would',
+    );
+    assert.equal(
+      code((await f.wallet.execute([deposit('edge-too-big', 'tiny', max + 1n)]))[0]),
+      'INVALID_REQUEST',
+    );
+    // A rolled-back maximal win stays exact: the player goes to zero, not to a wrapped number.
+    const [rb] = await f.wallet.execute([{ type: 'reverse', id: 'edge-rb', transferId: 'edge-max' }]);
+    assert.equal(okResult(rb).debit.balance, 0n);
+    assert.equal((await f.wallet.balance({ player: 'rich', kind: 'cash' }, 'EUR'))?.balance, 0n);
+  });
+
   it('refuses invalid requests without recording them', async () => {
     const results = await f.wallet.execute([
       bet('', 'p1', 1n),
