@@ -101,8 +101,10 @@ describe(`wallet on ${backendName}`, () => {
   });
 
   it('leaves replays in a failing chain untouched and records only the fresh members', async () => {
-    const linkedBet = (id: string, amount: bigint): WalletRequest =>
-      ({ ...bet(id, 'p7', amount), linked: true }) as WalletRequest;
+    const linkedBet = (id: string, amount: bigint): WalletRequest => ({
+      ...bet(id, 'p7', amount),
+      linked: true,
+    });
     okResult((await f.wallet.execute([linkedBet('old', 10n), bet('old-tail', 'p7', 10n)]))[0]);
     const results = await f.wallet.execute([
       linkedBet('old', 10n),
@@ -266,7 +268,21 @@ describe(`wallet on ${backendName}`, () => {
     const big = okResult((await f.wallet.execute([deposit('edge-max', 'rich', max - 1n)]))[0]);
     assert.equal(big.credit.balance, max - 1n);
     assert.equal(
-      code((await f.wallet.execute([deposit('edge-over-credit', 'rich', 2n)]))[0]),
+      code(
+        (
+          await f.wallet.execute([
+            {
+              type: 'transfer',
+              id: 'edge-over-credit',
+              debit: { system: 'psp_clearing', ref: 'edge2' },
+              credit: { player: 'rich', kind: 'cash' },
+              amount: 2n,
+              currency: 'EUR',
+              code: 'deposit',
+            },
+          ])
+        )[0],
+      ),
       'OVERFLOW',
       'credits would pass the limit',
     );
