@@ -1,6 +1,8 @@
 // JSON that keeps bigint exact across a process boundary ({"$bigint":"123"}), for test fixtures.
 export function toWire(value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? { $bigint: item.toString() } : item));
+  return JSON.stringify(value, (_key, item: unknown) =>
+    typeof item === 'bigint' ? { $bigint: item.toString() } : item,
+  );
 }
 
 export function fromWire<T>(text: string): T {
