@@ -169,7 +169,7 @@ describe(
       for (let round = 0; round < 5; round++) {
         const [placed] = await wallet.execute([bet(`erin-bet-${round}`, 'erin', 100n)]);
         assert.ok(placed?.ok);
-        const workers = Array.from({ length: 4 }, (_, w) => [
+        const workers = Array.from({ length: 4 }, (_, w): WalletRequest[][] => [
           [{ type: 'reverse', id: `erin-rb-${round}-${w}`, transferId: `erin-bet-${round}` }],
         ]);
         const results = await runWorkers(url, workers);

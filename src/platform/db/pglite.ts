@@ -1,7 +1,8 @@
 // The embedded adapter. PGlite is one connection: it serialises transactions itself, and a query
 // issued outside a transaction waits for the open one to end. Durability stays strict (no
 // `relaxedDurability`): an acknowledged write is on disk.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { PGlite, types } from '@electric-sql/pglite';
 import type { Db, Queryable, QueryResult, TransactionOptions } from './db.ts';
 
@@ -27,12 +28,56 @@ export interface PgliteOptions {
   dataDir: string | undefined;
 }
 
+const LOCK_FILE = 'croupier.lock';
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * PGlite has no server to arbitrate between processes: two opening one folder would corrupt it.
+ * A lock file holding the owner's pid keeps a second process out; a lock left by a process that
+ * died (SIGKILL, power loss) is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const file = path.join(dataDir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => rmSync(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(file, 'utf8'));
+      if (Number.isInteger(owner) && processAlive(owner)) {
+        throw new Error(`the data folder ${dataDir} is in use by process ${owner}`);
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  throw new Error(`could not lock the data folder ${dataDir}`);
+}
+
 export async function openPglite(options: PgliteOptions): Promise<Db> {
-  if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true });
-  const pglite = await PGlite.create(options.dataDir ?? 'memory://', {
-    parsers: { [types.INT8]: (value: string) => BigInt(value) },
-    relaxedDurability: false,
-  });
+  let unlock = (): void => {};
+  if (options.dataDir !== undefined) {
+    mkdirSync(options.dataDir, { recursive: true });
+    unlock = lockDataDir(options.dataDir);
+  }
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create(options.dataDir ?? 'memory://', {
+      parsers: { [types.INT8]: (value: string) => BigInt(value) },
+      relaxedDurability: false,
+    });
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const base = wrap(pglite);
   let closed = false;
   return {
@@ -53,7 +98,11 @@ export async function openPglite(options: PgliteOptions): Promise<Db> {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      await pglite.close();
+      try {
+        await pglite.close();
+      } finally {
+        unlock();
+      }
     },
   };
 }

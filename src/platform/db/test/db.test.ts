@@ -155,6 +155,21 @@ describe('migration files', () => {
 });
 
 describe('PGlite data folder', () => {
+  it('keeps a second opener out while the first holds it, and takes over a dead owner\'s lock', async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'croupier-lock-'));
+    try {
+      const first = await openPglite({ dataDir: folder });
+      await assert.rejects(openPglite({ dataDir: folder }), /in use by process/);
+      await first.close();
+      // A lock naming a process that no longer exists (as after SIGKILL) does not block a start.
+      writeFileSync(path.join(folder, 'croupier.lock'), '2147483646');
+      const second = await openPglite({ dataDir: folder });
+      await second.close();
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it('keeps committed data across a close and reopen', async () => {
     const folder = mkdtempSync(path.join(tmpdir(), 'croupier-pglite-'));
     mkdirSync(folder, { recursive: true });
