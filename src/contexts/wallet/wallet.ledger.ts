@@ -506,6 +506,11 @@ function applyReversal(
   if (original.kind !== 'single' && original.kind !== 'post') {
     throw new Refused('NOT_REVERSIBLE', `a ${original.kind} transfer cannot be reversed`);
   }
+  // A post of 0 (the whole reservation released) moved nothing to move back; its reversal would
+  // be a zero-amount transfer, which the schema refuses, failing the whole batch.
+  if (original.amount === 0n) {
+    throw new Refused('NOT_REVERSIBLE', 'a transfer that moved nothing cannot be reversed');
+  }
   if (chain.reversed.has(original.id) || batch.reversed.has(original.id) || input.reversed.has(original.id)) {
     throw new Refused('ALREADY_REVERSED', 'the transfer was already reversed');
   }

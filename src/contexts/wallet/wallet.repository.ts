@@ -431,16 +431,25 @@ export class WalletRepository {
 
   async addLimits(playerId: string, changes: readonly LimitChange[], now: Date): Promise<void> {
     if (changes.length === 0) return;
+    // One row per (kind, period, instant): a later change in the list replaces an earlier one for
+    // the same instant, as if applied one by one. (One INSERT … ON CONFLICT may not touch a row
+    // twice; without this, two changes of a limit at the same instant failed the whole call.)
+    const rows = new Map<string, { kind: string; period: string; at: Date; amount: bigint | null }>();
+    for (const c of changes) {
+      const at = c.effectiveAt ?? now;
+      rows.set(`${c.kind}:${c.period}:${at.getTime()}`, { kind: c.kind, period: c.period, at, amount: c.amount });
+    }
+    const unique = [...rows.values()];
     await this.#db.query(
       `insert into wallet.limits as l (player_id, kind, period, effective_at, amount)
        select $1, * from unnest($2::text[], $3::text[], $4::timestamptz[], $5::int8[])
        on conflict (player_id, kind, period, effective_at) do update set amount = excluded.amount`,
       [
         playerId,
-        changes.map((c) => c.kind),
-        changes.map((c) => c.period),
-        changes.map((c) => c.effectiveAt ?? now),
-        changes.map((c) => c.amount),
+        unique.map((c) => c.kind),
+        unique.map((c) => c.period),
+        unique.map((c) => c.at),
+        unique.map((c) => c.amount),
       ],
     );
   }

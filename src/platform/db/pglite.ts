@@ -54,7 +54,7 @@ function lockDataDir(dataDir: string): () => void {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number(readFileSync(file, 'utf8'));
       if (Number.isInteger(owner) && processAlive(owner)) {
-        throw new Error(`the data folder ${dataDir} is in use by process ${owner}`);
+        throw new Error(`the data folder ${dataDir} is in use by process ${owner}`, { cause: error });
       }
       rmSync(file, { force: true });
     }
