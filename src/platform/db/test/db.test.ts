@@ -155,7 +155,7 @@ describe('migration files', () => {
 });
 
 describe('PGlite data folder', () => {
-  it('keeps a second opener out while the first holds it, and takes over a dead owner\'s lock', async () => {
+  it("keeps a second opener out while the first holds it, and takes over a dead owner's lock", async () => {
     const folder = mkdtempSync(path.join(tmpdir(), 'croupier-lock-'));
     try {
       const first = await openPglite({ dataDir: folder });
