@@ -3,7 +3,7 @@
 // global order), and each still gets its own result. An idle wallet starts a batch at once; a
 // busy one gathers what arrived while the previous batch was committing.
 import { createHash } from 'node:crypto';
-import { assert } from '../../platform/assert.ts';
+import { assert, AssertionFailure } from '../../platform/assert.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Db, Queryable } from '../../platform/db/index.ts';
 import { isUniqueViolation } from '../../platform/db/index.ts';
@@ -362,6 +362,15 @@ export class WalletService implements WalletClient {
     } catch (error) {
       this.#logger.error({ err: error, requests: requests.length }, 'wallet batch failed');
       for (const job of jobs) job.reject(error);
+      if (error instanceof AssertionFailure) {
+        // The transaction rolled back, but the code that computed it is wrong: stop rather than
+        // run another batch with it (TIGER_STYLE). The supervisor restarts a clean process.
+        this.#logger.fatal({ err: error }, 'wallet invariant broken; stopping the process');
+        this.#logger.flush();
+        setImmediate(() => {
+          throw error;
+        });
+      }
     }
   }
 
