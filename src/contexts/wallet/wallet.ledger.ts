@@ -443,7 +443,10 @@ function applyTransfer(
     allowOverdraft: false,
     timeoutAt: timeoutSeconds === undefined ? null : new Date(input.now.getTime() + timeoutSeconds * 1000),
   });
-  if (!pending) recordPlay(chain, transfer, debit, credit, 1n, input.now);
+  if (!pending) {
+    checkPlayCounters(input, batch, chain, transfer, debit, credit);
+    recordPlay(chain, transfer, debit, credit, 1n, input.now);
+  }
   return transfer;
 }
 
@@ -579,23 +582,55 @@ function checkPlay(
     throw new Refused('PLAYER_BLOCKED', 'the player may not play');
   }
   const limits = input.limits.get(playerId) ?? [];
-  if (limits.length === 0) return;
-  const stored = input.windows.get(playerId);
   for (const limit of limits) {
-    const window = { ...(stored?.[limit.period] ?? { wagered: 0n, won: 0n }) };
-    // Add this batch's own earlier stakes and wins (they are not stored yet).
-    const since = windowStartMs(input.now, limit.period);
-    for (const overlay of [batch, chain]) {
-      for (const delta of overlay.play.values()) {
-        if (delta.playerId === playerId && delta.hourMs > since) {
-          window.wagered += delta.wagered;
-          window.won += delta.won;
-        }
-      }
-    }
+    const window = playWindow(input, batch, chain, playerId, limit.period);
     const used = limit.kind === 'wager' ? window.wagered : window.wagered - window.won;
     if (used + amount > limit.amount) {
       throw new Refused('LIMIT_EXCEEDED', `the ${limit.period}ly ${limit.kind} limit would be exceeded`);
     }
+  }
+}
+
+/** A player's stakes and wins in a window ending now: as stored, plus this batch's own so far. */
+function playWindow(
+  input: BatchInput,
+  batch: Overlay,
+  chain: Overlay,
+  playerId: string,
+  period: 'day' | 'week' | 'month',
+): PlayWindow {
+  const window = { ...(input.windows.get(playerId)?.[period] ?? { wagered: 0n, won: 0n }) };
+  const since = windowStartMs(input.now, period);
+  for (const overlay of [batch, chain]) {
+    for (const delta of overlay.play.values()) {
+      if (delta.playerId === playerId && delta.hourMs > since) {
+        window.wagered += delta.wagered;
+        window.won += delta.won;
+      }
+    }
+  }
+  return window;
+}
+
+/**
+ * Stakes and wins are summed per player and hour, and over the limit windows, in int8: a bet or
+ * win that would take the player's month window past that is refused as OVERFLOW (without this,
+ * the SQL failed the whole batch, and every later bet of the player). The month window holds
+ * every hour that any later window sums, so keeping it in range keeps every stored sum in range.
+ */
+function checkPlayCounters(
+  input: BatchInput,
+  batch: Overlay,
+  chain: Overlay,
+  transfer: StoredTransfer,
+  debit: AccountState,
+  credit: AccountState,
+): void {
+  const bet = transfer.code === 'bet' && debit.ownerType === 'player';
+  const win = transfer.code === 'win' && credit.ownerType === 'player';
+  if (!bet && !win) return;
+  const window = playWindow(input, batch, chain, bet ? debit.ownerId : credit.ownerId, 'month');
+  if ((bet ? window.wagered : window.won) + transfer.amount > minorMax) {
+    throw new Refused('OVERFLOW', "the player's play counters would exceed their limit");
   }
 }

@@ -437,7 +437,12 @@ export class WalletRepository {
     const rows = new Map<string, { kind: string; period: string; at: Date; amount: bigint | null }>();
     for (const c of changes) {
       const at = c.effectiveAt ?? now;
-      rows.set(`${c.kind}:${c.period}:${at.getTime()}`, { kind: c.kind, period: c.period, at, amount: c.amount });
+      rows.set(`${c.kind}:${c.period}:${at.getTime()}`, {
+        kind: c.kind,
+        period: c.period,
+        at,
+        amount: c.amount,
+      });
     }
     const unique = [...rows.values()];
     await this.#db.query(

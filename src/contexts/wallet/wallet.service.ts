@@ -457,14 +457,13 @@ export class WalletService implements WalletClient {
     const reversed = await this.#repository.reversed(tx, [...referencedIds]);
     const players = new Set<string>();
     for (const prepared of requests) {
-      if (
-        prepared.request.type !== 'transfer' ||
-        prepared.request.code !== 'bet' ||
-        prepared.debitId === undefined
-      )
-        continue;
-      const debit = accounts.get(prepared.debitId);
-      if (debit?.ownerType === 'player') players.add(debit.ownerId);
+      if (prepared.request.type !== 'transfer') continue;
+      // Bets need the player's policy, limits and play windows; wins the play windows too (the
+      // ledger keeps a player's play counters within int8).
+      const code = prepared.request.code;
+      const id = code === 'bet' ? prepared.debitId : code === 'win' ? prepared.creditId : undefined;
+      const owner = id === undefined ? undefined : accounts.get(id);
+      if (owner?.ownerType === 'player') players.add(owner.ownerId);
     }
     const playerList = [...players];
     const [policies, limits, windows] = [
