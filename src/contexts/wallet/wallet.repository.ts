@@ -153,9 +153,10 @@ export class WalletRepository {
     return rows.map(toAccount);
   }
 
-  async accountsById(ids: readonly bigint[]): Promise<AccountState[]> {
+  /** Reads through `q`: inside a batch that must be its transaction (PGlite has one connection). */
+  async accountsById(q: Queryable, ids: readonly bigint[]): Promise<AccountState[]> {
     if (ids.length === 0) return [];
-    const { rows } = await this.#db.query<AccountRow>(
+    const { rows } = await q.query<AccountRow>(
       `select ${ACCOUNT_COLUMNS} from wallet.accounts where id = any($1::int8[])`,
       [ids],
     );
@@ -171,8 +172,11 @@ export class WalletRepository {
   }
 
   /** Creates the accounts that do not exist yet (concurrent creators are harmless). */
-  async createAccounts(specs: readonly AccountSpec[]): Promise<void> {
-    if (specs.length === 0) return;
+  async createAccounts(unsorted: readonly AccountSpec[]): Promise<void> {
+    if (unsorted.length === 0) return;
+    // In key order, so that two creators of the same accounts wait for each other in the same
+    // order (never in a cycle: no deadlock).
+    const specs = [...unsorted].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     await this.#db.query(
       `insert into wallet.accounts (key, owner_type, owner_id, kind, currency, guarded, overdraft_limit)
        select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::int8[])

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { assert, AssertionFailure } from '../../platform/assert.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Db, Queryable } from '../../platform/db/index.ts';
-import { isUniqueViolation } from '../../platform/db/index.ts';
+import { isUniqueViolation, sqlState } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { CurrencyTable } from '../../platform/money/index.ts';
 import { minorMax } from '../../platform/money/index.ts';
@@ -183,6 +183,12 @@ export function requestHash(request: WalletRequest | ExpireRequest): string {
     .digest('base64url');
 }
 
+/** Failures after which the same batch may simply run again: nothing of it was committed. */
+function isRetryable(error: unknown): boolean {
+  const state = sqlState(error);
+  return isUniqueViolation(error) || state === '40P01' || state === '40001';
+}
+
 interface BatchResult {
   outcomes: Outcome[];
   /** Facts of the accounts the batch locked, for building results. */
@@ -346,8 +352,9 @@ export class WalletService implements WalletClient {
           break;
         } catch (error) {
           // Another process wrote one of these ids (or a resolution) between our reads and our
-          // writes; the whole batch rolled back. Run it again: it now sees that write.
-          if (!isUniqueViolation(error) || ++attempt >= BATCH_RETRIES_MAX) throw error;
+          // writes, or the server broke a lock cycle; the whole batch rolled back. Run it
+          // again: it now sees that write.
+          if (!isRetryable(error) || ++attempt >= BATCH_RETRIES_MAX) throw error;
           this.#logger.debug({ attempt }, 'batch raced another writer; retrying');
         }
       }
@@ -376,21 +383,30 @@ export class WalletService implements WalletClient {
 
   /** Finds account ids for every reference; creates missing system accounts (players' must exist). */
   async #resolveAccounts(requests: PreparedRequest[]): Promise<void> {
+    // The batch's own map: the cache may evict an entry while this batch still needs it.
+    const resolved = new Map<string, bigint>();
     const wanted = new Map<string, { ref: AccountRef; currency: string }>();
     for (const prepared of requests) {
       const request = prepared.request;
       if (request.type !== 'transfer') continue;
       for (const ref of [request.debit, request.credit]) {
         const key = accountKey(ref, request.currency);
-        if (!this.#accountsByKey.has(key)) wanted.set(key, { ref, currency: request.currency });
+        const cached = this.#accountsByKey.get(key);
+        if (cached) resolved.set(key, cached.id);
+        else wanted.set(key, { ref, currency: request.currency });
       }
     }
+    const learn = (accounts: AccountState[]): void => {
+      for (const account of accounts) {
+        resolved.set(account.key, account.id);
+        this.#remember(account);
+      }
+    };
     if (wanted.size > 0) {
-      let found = await this.#repository.accountsByKey([...wanted.keys()]);
-      found.forEach((account) => this.#remember(account));
+      learn(await this.#repository.accountsByKey([...wanted.keys()]));
       const missingSystem: AccountSpec[] = [];
       for (const [key, { ref, currency }] of wanted) {
-        if (this.#accountsByKey.has(key) || !('system' in ref)) continue;
+        if (resolved.has(key) || !('system' in ref)) continue;
         missingSystem.push({
           key,
           ownerType: 'system',
@@ -403,15 +419,14 @@ export class WalletService implements WalletClient {
       }
       if (missingSystem.length > 0) {
         await this.#repository.createAccounts(missingSystem);
-        found = await this.#repository.accountsByKey(missingSystem.map((spec) => spec.key));
-        found.forEach((account) => this.#remember(account));
+        learn(await this.#repository.accountsByKey(missingSystem.map((spec) => spec.key)));
       }
     }
     for (const prepared of requests) {
       const request = prepared.request;
       if (request.type !== 'transfer') continue;
-      prepared.debitId = this.#accountsByKey.get(accountKey(request.debit, request.currency))?.id;
-      prepared.creditId = this.#accountsByKey.get(accountKey(request.credit, request.currency))?.id;
+      prepared.debitId = resolved.get(accountKey(request.debit, request.currency));
+      prepared.creditId = resolved.get(accountKey(request.credit, request.currency));
     }
   }
 
@@ -481,20 +496,22 @@ export class WalletService implements WalletClient {
       assert(seq !== undefined, 'every written transfer has a sequence number');
       transfer.seq = seq;
     }
-    // Replayed transfers may name accounts this batch did not lock; their facts come from the cache.
+    // Replayed transfers may name accounts this batch did not lock; their (immutable) facts are
+    // added to the batch's map, which builds the results.
     for (const outcome of output.outcomes) {
       if (outcome.type !== 'replayed' || outcome.prior.type !== 'transfer') continue;
       for (const id of [outcome.prior.transfer.debitAccountId, outcome.prior.transfer.creditAccountId]) {
-        if (!accounts.has(id) && !this.#accountsById.has(id)) {
-          (await this.#repository.accountsById([id])).forEach((account) => this.#remember(account));
-        }
+        if (accounts.has(id)) continue;
+        const known = this.#accountsById.get(id) ?? (await this.#repository.accountsById(tx, [id]))[0];
+        assert(known !== undefined, `account ${id} of a stored transfer exists`);
+        accounts.set(id, known);
       }
     }
     return { outcomes: output.outcomes, accounts };
   }
 
   #accountFacts(id: bigint, accounts: Map<bigint, AccountState>): AccountState {
-    const found = accounts.get(id) ?? this.#accountsById.get(id);
+    const found = accounts.get(id);
     assert(found !== undefined, `account ${id} is known`);
     return found;
   }
