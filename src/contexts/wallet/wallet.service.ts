@@ -215,6 +215,7 @@ export class WalletService implements WalletClient {
   readonly #queue: Job[] = [];
   #queuedRequests = 0;
   #inFlight = 0;
+  #pumpScheduled = false;
   /** Immutable account facts by key and id (the counters are never cached). */
   readonly #accountsByKey = new Map<string, AccountState>();
   readonly #accountsById = new Map<bigint, AccountState>();
@@ -309,7 +310,21 @@ export class WalletService implements WalletClient {
     });
   }
 
+  /**
+   * Starts batches at the end of the current event-loop turn rather than at once: every request
+   * that arrives in this turn (callers answered by the last batch resubmit in the same turn)
+   * shares one batch. No timer is involved, so an idle wallet still starts without delay.
+   */
   #pump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    setImmediate(() => {
+      this.#pumpScheduled = false;
+      this.#startBatches();
+    });
+  }
+
+  #startBatches(): void {
     while (this.#inFlight < this.#batchesInFlightMax && this.#queue.length > 0) {
       const jobs: Job[] = [];
       let size = 0;

@@ -1,5 +1,6 @@
 // The PostgreSQL adapter over a `pg` Pool. int8 and int8[] are parsed into bigint per pool (not
 // by mutating pg's global type table, which would leak into anything else in the process).
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Db, Queryable, QueryResult, TransactionOptions } from './db.ts';
 import { beginStatement, INT8_ARRAY_OID, INT8_OID } from './db.ts';
@@ -24,10 +25,29 @@ const typeParsers: pg.CustomTypesConfig = {
   }) as pg.CustomTypesConfig['getTypeParser'],
 };
 
+// Parameterised statements are prepared once per connection under a name derived from their
+// text (the platform's SQL is a fixed set of strings), as pgbench -M prepared does: the server
+// skips parsing and planning on every later use. Statements without parameters stay unnamed
+// (migrations and multi-statement text cannot be prepared).
+const statementNames = new Map<string, string>();
+const STATEMENT_NAMES_MAX = 10_000;
+
+function statementName(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    if (statementNames.size >= STATEMENT_NAMES_MAX) return undefined; // dynamic SQL: do not prepare
+    name = `c${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
 function wrap(target: pg.Pool | pg.PoolClient): Queryable {
   return {
     query: async <Row>(text: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> => {
-      const result = await target.query(text, params as unknown[]);
+      const values = params as unknown[];
+      const name = params.length > 0 ? statementName(text) : undefined;
+      const result = await target.query(name === undefined ? { text, values } : { name, text, values });
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
     },
     exec: async (text: string): Promise<void> => {
