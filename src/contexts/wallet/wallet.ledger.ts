@@ -544,6 +544,20 @@ function applyReversal(
 }
 
 /** Stakes count on bets from a player's account, wins on wins into one. */
+/** Whose play a transfer is, if anyone's: bets from a player's account, wins into one. */
+function playOf(
+  transfer: StoredTransfer,
+  debit: AccountState,
+  credit: AccountState,
+): { playerId: string; stake: boolean } | undefined {
+  if (transfer.code === 'bet' && debit.ownerType === 'player')
+    return { playerId: debit.ownerId, stake: true };
+  if (transfer.code === 'win' && credit.ownerType === 'player')
+    return { playerId: credit.ownerId, stake: false };
+  return undefined;
+}
+
+/** Stakes count on bets from a player's account, wins on wins into one. */
 function recordPlay(
   chain: Overlay,
   transfer: StoredTransfer,
@@ -552,21 +566,18 @@ function recordPlay(
   sign: bigint,
   at: Date,
 ): void {
-  let playerId: string | undefined;
-  let wagered = 0n;
-  let won = 0n;
-  if (transfer.code === 'bet' && debit.ownerType === 'player') {
-    playerId = debit.ownerId;
-    wagered = sign * transfer.amount;
-  } else if (transfer.code === 'win' && credit.ownerType === 'player') {
-    playerId = credit.ownerId;
-    won = sign * transfer.amount;
-  }
-  if (playerId === undefined) return;
+  const play = playOf(transfer, debit, credit);
+  if (play === undefined) return;
+  const { playerId } = play;
+  const change = sign * transfer.amount;
   const hour = hourStartMs(at);
   const key = `${playerId}\u0000${hour}`;
   const current = chain.play.get(key) ?? { playerId, hourMs: hour, wagered: 0n, won: 0n };
-  chain.play.set(key, { ...current, wagered: current.wagered + wagered, won: current.won + won });
+  chain.play.set(key, {
+    ...current,
+    wagered: current.wagered + (play.stake ? change : 0n),
+    won: current.won + (play.stake ? 0n : change),
+  });
 }
 
 /** Player status, then responsible-gambling limits, in the contract's order. */
@@ -626,11 +637,10 @@ function checkPlayCounters(
   debit: AccountState,
   credit: AccountState,
 ): void {
-  const bet = transfer.code === 'bet' && debit.ownerType === 'player';
-  const win = transfer.code === 'win' && credit.ownerType === 'player';
-  if (!bet && !win) return;
-  const window = playWindow(input, batch, chain, bet ? debit.ownerId : credit.ownerId, 'month');
-  if ((bet ? window.wagered : window.won) + transfer.amount > minorMax) {
+  const play = playOf(transfer, debit, credit);
+  if (play === undefined) return;
+  const window = playWindow(input, batch, chain, play.playerId, 'month');
+  if ((play.stake ? window.wagered : window.won) + transfer.amount > minorMax) {
     throw new Refused('OVERFLOW', "the player's play counters would exceed their limit");
   }
 }

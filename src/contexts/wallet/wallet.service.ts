@@ -8,6 +8,7 @@ import type { Clock } from '../../platform/clock.ts';
 import type { Db, Queryable } from '../../platform/db/index.ts';
 import { isUniqueViolation, sqlState } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
+import { hasControlCharacter } from '../../platform/ids/index.ts';
 import type { CurrencyTable } from '../../platform/money/index.ts';
 import { minorMax } from '../../platform/money/index.ts';
 import type { Logger } from '../../platform/telemetry/logger.ts';
@@ -68,9 +69,6 @@ const BATCH_RETRIES_MAX = 3;
 const EXPIRE_BATCH_MAX = 1000;
 const STATEMENT_PAGE_MAX = 200;
 
-// eslint-disable-next-line no-control-regex
-const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
-
 export function playerAccountKey(playerId: string, kind: PlayerAccountKind, currency: string): string {
   return `player:${kind}:${currency}:${playerId}`;
 }
@@ -87,7 +85,7 @@ export function accountKey(ref: AccountRef, currency: string): string {
 
 function isId(value: unknown, lengthMax: number): value is string {
   return (
-    typeof value === 'string' && value.length >= 1 && value.length <= lengthMax && !CONTROL_RE.test(value)
+    typeof value === 'string' && value.length >= 1 && value.length <= lengthMax && !hasControlCharacter(value)
   );
 }
 
@@ -478,29 +476,24 @@ export class WalletService implements WalletClient {
     // Everything read from here on was committed before our locks were granted.
     const ids = requests.map((prepared) => prepared.request.id);
     const prior = await this.#repository.priorOutcomes(tx, ids);
-    for (const outcome of prior.values()) {
-      if (outcome.type === 'transfer') {
-        referenced.set(outcome.transfer.id, outcome.transfer);
-      }
-    }
     const resolutions = await this.#repository.resolutions(tx, [...referencedIds]);
     const reversed = await this.#repository.reversed(tx, [...referencedIds]);
+    // Bets need the player's policy and limits; bets and wins both need the play windows (the
+    // ledger keeps a player's play counters within int8).
+    const bettors = new Set<string>();
     const players = new Set<string>();
     for (const prepared of requests) {
       if (prepared.request.type !== 'transfer') continue;
-      // Bets need the player's policy, limits and play windows; wins the play windows too (the
-      // ledger keeps a player's play counters within int8).
       const code = prepared.request.code;
       const id = code === 'bet' ? prepared.debitId : code === 'win' ? prepared.creditId : undefined;
       const owner = id === undefined ? undefined : accounts.get(id);
-      if (owner?.ownerType === 'player') players.add(owner.ownerId);
+      if (owner?.ownerType !== 'player') continue;
+      players.add(owner.ownerId);
+      if (code === 'bet') bettors.add(owner.ownerId);
     }
-    const playerList = [...players];
-    const [policies, limits, windows] = [
-      await this.#repository.policies(tx, playerList),
-      await this.#repository.limitsInForce(tx, playerList, now),
-      await this.#repository.playWindows(tx, playerList, now),
-    ];
+    const policies = await this.#repository.policies(tx, [...bettors]);
+    const limits = await this.#repository.limitsInForce(tx, [...bettors], now);
+    const windows = await this.#repository.playWindows(tx, [...players], now);
     const output = executeBatch(
       { now, accounts, prior, referenced, resolutions, reversed, policies, limits, windows },
       requests,

@@ -54,11 +54,16 @@ const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
 
 export const externalIdLengthMax = 128;
 
+/** True when the text holds a C0 or C1 control character (never allowed in an id). */
+export function hasControlCharacter(value: string): boolean {
+  return CONTROL_RE.test(value);
+}
+
 export function isExternalId(value: unknown): value is string {
   return (
     typeof value === 'string' &&
     value.length >= 1 &&
     [...value].length <= externalIdLengthMax &&
-    !CONTROL_RE.test(value)
+    !hasControlCharacter(value)
   );
 }
