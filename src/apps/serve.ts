@@ -4,11 +4,13 @@ import packageJson from '../../package.json' with { type: 'json' };
 import type { Config } from '../platform/config/index.ts';
 import { startPlatform } from '../platform/runtime/index.ts';
 import type { ContextModule, RunningPlatform } from '../platform/runtime/index.ts';
+import { contextModules } from './contexts.ts';
 
 export const version: string = packageJson.version;
 
 export async function serve(config: Config, modules: readonly ContextModule[]): Promise<RunningPlatform> {
-  const running = await startPlatform({ config, modules, version });
+  // Every schema is migrated whatever the role: a role calls other contexts as libraries.
+  const running = await startPlatform({ config, modules, version, migrationModules: contextModules });
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;

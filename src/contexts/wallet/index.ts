@@ -34,10 +34,16 @@ export function createWallet(
 export interface WalletModule extends ContextModule {
   /** The in-process client, available once the module has started. */
   client(): WalletClient;
+  /**
+   * The started client, or, in a process that serves another role, a library instance on the
+   * same database (the wallet's batching and row locks make any number of them safe together).
+   */
+  clientFor(services: Pick<PlatformServices, 'db' | 'clock' | 'config' | 'logger'>): WalletClient;
 }
 
 export function walletModule(): WalletModule {
   let wallet: WalletClient | undefined;
+  let library: WalletClient | undefined;
   return {
     name: 'wallet',
     migrations: [walletMigrations],
@@ -45,6 +51,11 @@ export function walletModule(): WalletModule {
     client(): WalletClient {
       if (!wallet) throw new Error('the wallet has not started');
       return wallet;
+    },
+    clientFor(services): WalletClient {
+      if (wallet) return wallet;
+      library ??= createWallet(services);
+      return library;
     },
     async start(services) {
       const started = createWallet(services);

@@ -168,6 +168,11 @@ export type LimitPeriod = 'day' | 'week' | 'month';
 export interface PlayerPolicy {
   readonly status: PlayerStatus;
   readonly kycVerified: boolean;
+  /**
+   * The sender's version of this player: a push older than the one stored is ignored, so
+   * concurrent or retried pushes cannot bring back a stale status. Unversioned pushes use 0.
+   */
+  readonly version?: bigint;
 }
 
 export interface LimitChange {
@@ -177,6 +182,15 @@ export interface LimitChange {
   readonly amount: bigint | null;
   /** When it takes effect: now when omitted (lowering), later for a raise or removal. */
   readonly effectiveAt?: Date;
+}
+
+export interface PlaySummary {
+  /** Bets placed, less bets rolled back. */
+  readonly staked: bigint;
+  /** Wins paid, less wins rolled back. */
+  readonly won: bigint;
+  /** won − staked: the player's position from play. */
+  readonly net: bigint;
 }
 
 export interface StatementEntry {
@@ -230,6 +244,11 @@ export interface WalletClient {
     currency: string,
     page: { limit: number; cursor?: string },
   ): Promise<StatementPage>;
+  /**
+   * A player's game play in a currency since `since` (cash and bonus accounts): stakes, wins and
+   * their net (wins − stakes, rollbacks included), e.g. for a reality check's net position.
+   */
+  playSince(playerId: string, currency: string, since: Date): Promise<PlaySummary>;
   setPolicy(playerId: string, policy: PlayerPolicy): Promise<void>;
   setLimits(playerId: string, changes: readonly LimitChange[]): Promise<void>;
   /** Releases pending transfers whose timeout has passed; returns how many. */

@@ -427,9 +427,13 @@ export class WalletRepository {
 
   async setPolicy(playerId: string, policy: PlayerPolicy): Promise<void> {
     await this.#db.query(
-      `insert into wallet.policies (player_id, status, kyc_verified, updated_at) values ($1, $2, $3, now())
-       on conflict (player_id) do update set status = excluded.status, kyc_verified = excluded.kyc_verified, updated_at = now()`,
-      [playerId, policy.status, policy.kycVerified],
+      `insert into wallet.policies (player_id, status, kyc_verified, source_version, updated_at)
+       values ($1, $2, $3, $4, now())
+       on conflict (player_id) do update
+         set status = excluded.status, kyc_verified = excluded.kyc_verified,
+             source_version = excluded.source_version, updated_at = now()
+         where wallet.policies.source_version <= excluded.source_version`,
+      [playerId, policy.status, policy.kycVerified, policy.version ?? 0n],
     );
   }
 
@@ -449,18 +453,27 @@ export class WalletRepository {
       });
     }
     const unique = [...rows.values()];
-    await this.#db.query(
-      `insert into wallet.limits as l (player_id, kind, period, effective_at, amount)
-       select $1, * from unnest($2::text[], $3::text[], $4::timestamptz[], $5::int8[])
-       on conflict (player_id, kind, period, effective_at) do update set amount = excluded.amount`,
-      [
-        playerId,
-        unique.map((c) => c.kind),
-        unique.map((c) => c.period),
-        unique.map((c) => c.at),
-        unique.map((c) => c.amount),
-      ],
-    );
+    await this.#db.transaction(async (tx) => {
+      // A change supersedes whatever was scheduled after it for the same limit: lowering a limit
+      // while a raise waits out its cooling-off period cancels that raise.
+      await tx.query(
+        `delete from wallet.limits l using unnest($2::text[], $3::text[], $4::timestamptz[]) as c(kind, period, at)
+         where l.player_id = $1 and l.kind = c.kind and l.period = c.period and l.effective_at > c.at`,
+        [playerId, unique.map((c) => c.kind), unique.map((c) => c.period), unique.map((c) => c.at)],
+      );
+      await tx.query(
+        `insert into wallet.limits as l (player_id, kind, period, effective_at, amount)
+         select $1, * from unnest($2::text[], $3::text[], $4::timestamptz[], $5::int8[])
+         on conflict (player_id, kind, period, effective_at) do update set amount = excluded.amount`,
+        [
+          playerId,
+          unique.map((c) => c.kind),
+          unique.map((c) => c.period),
+          unique.map((c) => c.at),
+          unique.map((c) => c.amount),
+        ],
+      );
+    });
   }
 
   /** Pending transfers past their timeout that nothing has resolved yet, oldest first. */
@@ -488,6 +501,42 @@ export class WalletRepository {
       [accountId, beforeVersion, limit],
     );
     return rows.map((row) => statementEntry(toTransfer(row), row.side));
+  }
+
+  /**
+   * Stakes and wins on one player account since `since`. The account's version at `since` bounds
+   * the scan (an index range on its history), so the cost follows the play since then, not the
+   * account's whole history. A rollback reverses a bet (credit) or a win (debit).
+   */
+  async playSince(accountId: bigint, since: Date): Promise<{ staked: bigint; won: bigint }> {
+    const { rows } = await this.#db.query<{ staked: bigint | null; won: bigint | null }>(
+      `with start as (
+         select coalesce(max(v), 0) as v from (
+           (select dr_version as v from wallet.transfers where debit_account_id = $1 and created_at < $2
+            order by dr_version desc limit 1)
+           union all
+           (select cr_version from wallet.transfers where credit_account_id = $1 and created_at < $2
+            order by cr_version desc limit 1)) s)
+       select
+         coalesce(sum(case when side = 'debit' and code = 'bet' then amount
+                           when side = 'credit' and code = 'rollback' and reversed = 'bet' then -amount
+                           else 0 end), 0)::int8 as staked,
+         coalesce(sum(case when side = 'credit' and code = 'win' then amount
+                           when side = 'debit' and code = 'rollback' and reversed = 'win' then -amount
+                           else 0 end), 0)::int8 as won
+       from (
+         select 'debit' as side, t.code, t.amount, r.code as reversed from wallet.transfers t
+           left join wallet.transfers r on r.id = t.reverses_id
+           where t.debit_account_id = $1 and t.dr_version > (select v from start) and t.kind <> 'pending'
+         union all
+         select 'credit', t.code, t.amount, r.code from wallet.transfers t
+           left join wallet.transfers r on r.id = t.reverses_id
+           where t.credit_account_id = $1 and t.cr_version > (select v from start) and t.kind <> 'pending'
+       ) h`,
+      [accountId, since],
+    );
+    const row = rows[0];
+    return { staked: row?.staked ?? 0n, won: row?.won ?? 0n };
   }
 
   /** The counters right after the account's last transfer at or before `at` (version 0: none). */

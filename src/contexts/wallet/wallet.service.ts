@@ -19,6 +19,7 @@ import type {
   LimitChange,
   PlayerAccountKind,
   PlayerPolicy,
+  PlaySummary,
   StatementPage,
   TransferRecord,
   TransferResult,
@@ -604,6 +605,22 @@ export class WalletService implements WalletClient {
     const [account] = await this.#repository.accountsByKey([accountKey(ref, currency)]);
     if (!account) return undefined;
     return toBalance(account, await this.#repository.countersAt(account.id, at));
+  }
+
+  async playSince(playerId: string, currency: string, since: Date): Promise<PlaySummary> {
+    if (!isId(playerId, 128)) throw new AppError('INVALID_REQUEST', 'bad player id');
+    const accounts = await this.#repository.accountsByKey([
+      accountKey({ player: playerId, kind: 'cash' }, currency),
+      accountKey({ player: playerId, kind: 'bonus' }, currency),
+    ]);
+    let staked = 0n;
+    let won = 0n;
+    for (const account of accounts) {
+      const play = await this.#repository.playSince(account.id, since);
+      staked += play.staked;
+      won += play.won;
+    }
+    return { staked, won, net: won - staked };
   }
 
   async statement(

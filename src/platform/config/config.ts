@@ -22,7 +22,35 @@ export interface Config {
   readonly dbPoolSize: number;
   readonly outboxPollMs: number;
   readonly natsStreamReplicas: number;
+  readonly publicUrl: string | undefined;
+  readonly kycUrl: string | undefined;
+  readonly kycApiKey: string | undefined;
+  readonly kycWebhookSecret: string | undefined;
+  readonly accessTokenTtlSeconds: number;
+  readonly sessionIdleMinutes: number;
+  readonly sessionLifetimeDays: number;
+  readonly loginFailuresMax: number;
+  readonly loginLockMinutes: number;
+  /** Supported countries (ISO 3166-1 alpha-2) and the minimum age to gamble there. */
+  readonly countries: ReadonlyMap<string, number>;
 }
+
+/** Default minimum age where a jurisdiction has no other: GLI-19 §2.5.2 leaves it to the regulator. */
+export const defaultMinimumAge = 18;
+
+const defaultCountries = 'GB,IE,MT,DE,AT,NL,SE,FI,DK,NO,ES,IT,FR,PT,GR:21,EE:21,BE:21,CA:19,NZ,CW';
+
+const countries: Parser<ReadonlyMap<string, number>> = (raw) => {
+  const map = new Map<string, number>();
+  for (const part of raw.split(',')) {
+    const match = /^([A-Z]{2})(?::(\d{2}))?$/.exec(part.trim());
+    if (!match) throw new Error(`'${part}' is not CC or CC:AGE (e.g. GB or GR:21)`);
+    const age = match[2] === undefined ? defaultMinimumAge : Number(match[2]);
+    if (age < 18 || age > 25) throw new Error(`minimum age ${age} for ${match[1]} is outside 18..25`);
+    map.set(match[1] as string, age);
+  }
+  return map;
+};
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -140,7 +168,23 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     dbPoolSize: read('CROUPIER_DB_POOL_SIZE', integer(1, 200), 10),
     outboxPollMs: read('CROUPIER_OUTBOX_POLL_MS', integer(10, 60_000), 500),
     natsStreamReplicas: read('CROUPIER_NATS_STREAM_REPLICAS', integer(1, 5), 1),
+    publicUrl: read('CROUPIER_PUBLIC_URL', urlWith(['http:', 'https:'])),
+    kycUrl: read('CROUPIER_KYC_URL', urlWith(['http:', 'https:'])),
+    kycApiKey: read('CROUPIER_KYC_API_KEY', text),
+    kycWebhookSecret: read('CROUPIER_KYC_WEBHOOK_SECRET', text),
+    accessTokenTtlSeconds: read('CROUPIER_ACCESS_TOKEN_TTL_SECONDS', integer(30, 3600), 900),
+    sessionIdleMinutes: read('CROUPIER_SESSION_IDLE_MINUTES', integer(1, 24 * 60), 30),
+    sessionLifetimeDays: read('CROUPIER_SESSION_LIFETIME_DAYS', integer(1, 90), 30),
+    loginFailuresMax: read('CROUPIER_LOGIN_FAILURES_MAX', integer(1, 100), 5),
+    loginLockMinutes: read('CROUPIER_LOGIN_LOCK_MINUTES', integer(1, 24 * 60), 15),
+    countries: read('CROUPIER_COUNTRIES', countries, countries(defaultCountries)),
   };
+  if (config.kycUrl && (!config.kycApiKey || !config.kycWebhookSecret)) {
+    problems.push({
+      variable: 'CROUPIER_KYC_URL',
+      problem: 'needs CROUPIER_KYC_API_KEY and CROUPIER_KYC_WEBHOOK_SECRET as well',
+    });
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
 }
@@ -202,5 +246,51 @@ export const configDocs: readonly { variable: string; fallback: string; meaning:
     variable: 'CROUPIER_NATS_STREAM_REPLICAS',
     fallback: '1',
     meaning: 'JetStream stream replicas (3 on a production cluster)',
+  },
+  {
+    variable: 'CROUPIER_PUBLIC_URL',
+    fallback: '(the listener URL)',
+    meaning: 'where outside parties (KYC, payment providers) send their webhooks',
+  },
+  {
+    variable: 'CROUPIER_KYC_URL',
+    fallback: '(embedded sandbox)',
+    meaning: 'KYC provider base URL; unset starts the sandbox provider on a loopback port',
+  },
+  { variable: 'CROUPIER_KYC_API_KEY', fallback: '(random)', meaning: 'API key for the KYC provider' },
+  {
+    variable: 'CROUPIER_KYC_WEBHOOK_SECRET',
+    fallback: '(random)',
+    meaning: 'secret the KYC provider signs its webhooks with',
+  },
+  {
+    variable: 'CROUPIER_ACCESS_TOKEN_TTL_SECONDS',
+    fallback: '900',
+    meaning: 'lifetime of player and back-office access tokens',
+  },
+  {
+    variable: 'CROUPIER_SESSION_IDLE_MINUTES',
+    fallback: '30',
+    meaning: 'a session unused this long needs a new login (GLI-19 §2.5.4)',
+  },
+  {
+    variable: 'CROUPIER_SESSION_LIFETIME_DAYS',
+    fallback: '30',
+    meaning: 'a session needs a new login after this long, however active',
+  },
+  {
+    variable: 'CROUPIER_LOGIN_FAILURES_MAX',
+    fallback: '5',
+    meaning: 'failed logins within the lock period that lock an account',
+  },
+  {
+    variable: 'CROUPIER_LOGIN_LOCK_MINUTES',
+    fallback: '15',
+    meaning: 'the window failures are counted in, and how long the lock lasts',
+  },
+  {
+    variable: 'CROUPIER_COUNTRIES',
+    fallback: defaultCountries,
+    meaning: 'supported countries, with a minimum age where it is not 18 (CC:AGE)',
   },
 ];

@@ -164,11 +164,10 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
     request.rawBody = body;
+    // An empty body is no body: a route that takes none (logout) accepts it, and a route that
+    // needs one refuses it through its schema with 400 INVALID_REQUEST.
     if (body.length === 0) {
-      done(
-        Object.assign(new Error('empty JSON body'), { code: 'FST_ERR_CTP_EMPTY_JSON_BODY', statusCode: 400 }),
-        undefined,
-      );
+      done(null, undefined);
       return;
     }
     try {
@@ -228,6 +227,8 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
 
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const [status, body] = toErrorResponse(error);
+    const retryAfter = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+    if (status === 429 && typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
     if (status >= 500) request.log.error({ err: error, requestId: request.id }, 'unhandled error');
     return reply.code(status).send(body);
   });
@@ -245,6 +246,12 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
         title: 'Croupier API',
         version: options.version,
         description: 'Player, provider wallet and back-office APIs (contract v1). Money is a decimal string.',
+      },
+      components: {
+        securitySchemes: {
+          // Player and back-office access tokens: EdDSA JWTs (keys at /.well-known/jwks.json).
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        },
       },
     },
   });

@@ -17,6 +17,11 @@ export interface PlatformServices {
   readonly bus: Bus;
   /** Wakes the outbox relay of a schema right after a commit wrote events to it. */
   kickOutbox(schema: string): void;
+  /**
+   * Where outside parties reach this platform (webhook callbacks): CROUPIER_PUBLIC_URL, else the
+   * listener's own URL once listening; undefined before that or without a listener.
+   */
+  publicUrl(): string | undefined;
 }
 
 export interface ContextHandle {

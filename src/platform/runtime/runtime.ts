@@ -25,6 +25,13 @@ export interface StartOptions {
   clock?: Clock;
   /** Listen on config.port/host; false builds everything but the listener (tests use inject). */
   listen?: boolean;
+  /** An open database to use (and close at the end) instead of opening the configured one. */
+  db?: Db;
+  /**
+   * Modules whose migrations run, when more than those started: a process serving one role still
+   * embeds the libraries of the contexts it calls in-process, and their schemas must exist.
+   */
+  migrationModules?: readonly ContextModule[];
 }
 
 export interface RunningPlatform {
@@ -58,8 +65,8 @@ export async function startPlatform(options: StartOptions): Promise<RunningPlatf
   const { config, modules } = options;
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const clock = options.clock ?? systemClock;
-  const db = await openDatabase(config);
-  const report = await migrateAll(db, modules);
+  const db = options.db ?? (await openDatabase(config));
+  const report = await migrateAll(db, options.migrationModules ?? modules);
   for (const item of report.applied) logger.info(item, 'migration applied');
 
   const streams = modules.flatMap((module) => module.streams);
@@ -91,6 +98,7 @@ export async function startPlatform(options: StartOptions): Promise<RunningPlatf
     version: options.version,
   });
 
+  let url: string | undefined;
   const services: PlatformServices = {
     config,
     logger,
@@ -98,12 +106,12 @@ export async function startPlatform(options: StartOptions): Promise<RunningPlatf
     db,
     bus,
     kickOutbox: (schema) => relays.get(schema)?.kick(),
+    publicUrl: () => config.publicUrl ?? url,
   };
   const handles: ContextHandle[] = [];
   for (const module of modules) handles.push(await module.start(services, app));
   for (const relay of relays.values()) relay.start();
 
-  let url: string | undefined;
   if (options.listen !== false) {
     url = await app.listen({ port: config.port, host: config.host });
   } else {
