@@ -10,7 +10,9 @@ export const version: string = packageJson.version;
 
 export async function serve(config: Config, modules: readonly ContextModule[]): Promise<RunningPlatform> {
   // Every schema is migrated whatever the role: a role calls other contexts as libraries.
-  const running = await startPlatform({ config, modules, version, migrationModules: contextModules });
+  const known = new Set(contextModules.map((module) => module.name));
+  const migrationModules = [...contextModules, ...modules.filter((module) => !known.has(module.name))];
+  const running = await startPlatform({ config, modules, version, migrationModules });
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;
