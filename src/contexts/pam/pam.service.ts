@@ -8,7 +8,7 @@ import type { Clock } from '../../platform/clock.ts';
 import type { Config } from '../../platform/config/index.ts';
 import type { Db, Queryable } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
-import { hasControlCharacter, uuidv7 } from '../../platform/ids/index.ts';
+import { hasControlCharacter, isUuid, uuidv7 } from '../../platform/ids/index.ts';
 import { writeEvents } from '../../platform/outbox/index.ts';
 import type { PasswordHasher, TokenIssuer } from '../../platform/auth/index.ts';
 import { verifySignedRequest } from '../../platform/auth/index.ts';
@@ -183,7 +183,7 @@ export class PamService implements PamClient {
   readonly #limiter: RateLimiter;
   /** One wallet push per player at a time in this process (versions order them across processes). */
   readonly #syncing = new Map<string, Promise<void>>();
-  /** A password hash to spend time on when an email is taken, so the answer takes as long. */
+  /** The KYC queue pass under way, if any: kicks while one runs do not start a second. */
   #kycRunning: Promise<void> | undefined;
 
   constructor(options: PamServiceOptions) {
@@ -443,13 +443,13 @@ export class PamService implements PamClient {
     await repo.revokeSession(this.#o.db, principal.sessionId, 'logout', this.#now());
   }
 
-  async sessions(playerId: string): Promise<(SessionRow & { current?: boolean })[]> {
+  async sessions(playerId: string): Promise<SessionRow[]> {
     return repo.playerSessions(this.#o.db, playerId, 50);
   }
 
   /** Ends one of the player's own sessions; false when it is not theirs (the caller answers 404). */
   async endSession(playerId: string, sessionId: string): Promise<boolean> {
-    if (!/^[0-9a-f-]{36}$/i.test(sessionId)) return false;
+    if (!isUuid(sessionId.toLowerCase())) return false;
     const session = await repo.sessionById(this.#o.db, sessionId);
     if (!session || session.player_id !== playerId) return false;
     await repo.revokeSession(this.#o.db, sessionId, 'ended_by_player', this.#now());
@@ -624,7 +624,7 @@ export class PamService implements PamClient {
     const row = await repo.playerById(db, playerId);
     if (!row) return;
     const now = this.#now();
-    await wallet.openPlayerAccounts(row.id, row.currency);
+    // No openPlayerAccounts here: registration opens the accounts before the player row exists.
     await wallet.setPolicy(row.id, {
       status: repo.effectiveStatus(row, now),
       kycVerified: row.kyc_status === 'verified',
@@ -755,9 +755,7 @@ export class PamService implements PamClient {
     const outcome: 'verified' | 'rejected' = body.status;
     const now = this.#now();
     const changed = await this.#o.db.transaction(async (tx) => {
-      const item = /^[0-9a-f-]{36}$/.test(body.reference)
-        ? await repo.kycById(tx, body.reference, true)
-        : undefined;
+      const item = isUuid(body.reference) ? await repo.kycById(tx, body.reference, true) : undefined;
       // Unknown, stale (another provider id) or already resolved: acknowledged, ignored. A fast
       // provider may call back before our record of its acceptance commits: still queued then.
       if (!item || (item.state !== 'submitted' && item.state !== 'queued')) return undefined;
@@ -790,13 +788,13 @@ export class PamService implements PamClient {
   // ---- operator writes (PamClient) ----------------------------------------------------------
 
   async getPlayer(playerId: string): Promise<Player | undefined> {
-    if (!/^[0-9a-f-]{36}$/i.test(playerId)) return undefined;
+    if (!isUuid(playerId.toLowerCase())) return undefined;
     const row = await repo.playerById(this.#o.db, playerId);
     return row ? this.#toPlayer(row, this.#now()) : undefined;
   }
 
   async listPlayers(page: { query?: string; limit: number; cursor?: string }): Promise<PlayerPage> {
-    if (page.cursor !== undefined && !/^[0-9a-f-]{36}$/i.test(page.cursor)) throw invalid('bad cursor');
+    if (page.cursor !== undefined && !isUuid(page.cursor.toLowerCase())) throw invalid('bad cursor');
     const limit = Math.max(1, Math.min(100, page.limit));
     const rows = await repo.listPlayers(this.#o.db, {
       limit: limit + 1,
@@ -859,8 +857,7 @@ export class PamService implements PamClient {
       now: Date,
     ) => Promise<{ before: unknown; after: unknown } | { conflict: string }>,
   ): Promise<OperatorWriteResult> {
-    if (!/^[0-9a-f-]{36}$/i.test(playerId))
-      return { ok: false, code: 'NOT_FOUND', message: 'no such player' };
+    if (!isUuid(playerId.toLowerCase())) return { ok: false, code: 'NOT_FOUND', message: 'no such player' };
     const now = this.#now();
     const result = await this.#o.db.transaction(async (tx) => {
       const player = await repo.playerById(tx, playerId, true);
