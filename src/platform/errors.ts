@@ -11,6 +11,7 @@ export const errorStatus = {
   KYC_REQUIRED: 403,
   PLAYER_BLOCKED: 403,
   LIMIT_EXCEEDED: 403,
+  GAME_DISABLED: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
@@ -22,6 +23,7 @@ export const errorStatus = {
   RATE_LIMITED: 429,
   INTERNAL: 500,
   SERVICE_UNAVAILABLE: 503,
+  PROVIDER_UNAVAILABLE: 503,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof errorStatus;

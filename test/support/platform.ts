@@ -24,6 +24,8 @@ export interface TestPlatform {
   readonly config: Config;
   readonly contexts: Contexts;
   readonly running: RunningPlatform;
+  /** The scratch database's URL on PostgreSQL (another node can join it); undefined on PGlite. */
+  readonly databaseUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -33,10 +35,19 @@ export interface TestPlatformOptions {
   env?: Record<string, string>;
   /** Delay of the sandbox KYC provider's callback (default 10 ms). */
   kycCallbackDelayMs?: number;
+  /**
+   * PostgreSQL only: join another test platform's database (`databaseUrl` of that platform), as a
+   * second node of one deployment; the first platform drops the database when it closes.
+   */
+  joinDatabaseUrl?: string;
 }
 
 export async function startTestPlatform(options: TestPlatformOptions = {}): Promise<TestPlatform> {
-  const scratch = databaseUrl ? await createScratchDatabase() : undefined;
+  const scratch = options.joinDatabaseUrl
+    ? { url: options.joinDatabaseUrl, drop: async () => undefined }
+    : databaseUrl
+      ? await createScratchDatabase()
+      : undefined;
   const config = loadConfig({
     PORT: '0',
     LOG_LEVEL: 'silent',
@@ -44,6 +55,8 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     CROUPIER_RATE_LIMIT_SCALE: '0',
     CROUPIER_ADMIN_EMAIL: testAdmin.email,
     CROUPIER_ADMIN_PASSWORD: testAdmin.password,
+    // A fixed test key, so no test writes a key file into ./data.
+    CROUPIER_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
     ...(scratch ? { DATABASE_URL: scratch.url } : {}),
     ...options.env,
   });
@@ -70,6 +83,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     config,
     contexts,
     running,
+    databaseUrl: scratch?.url,
     async close(): Promise<void> {
       await running.close();
       await scratch?.drop();

@@ -29,3 +29,4 @@ export {
   verifySignedRequest,
 } from './signatures.ts';
 export type { SignatureRefusal, SignedRequest } from './signatures.ts';
+export { parseSecretKey, SecretBox } from './secret-box.ts';

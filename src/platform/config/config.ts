@@ -33,6 +33,19 @@ export interface Config {
   readonly loginLockMinutes: number;
   /** Supported countries (ISO 3166-1 alpha-2) and the minimum age to gamble there. */
   readonly countries: ReadonlyMap<string, number>;
+  /** Base64 key (32 bytes) that seals stored secrets; unset: `<dataDir>/secret.key`. */
+  readonly secretKey: string | undefined;
+  /** Open rounds idle this long are closed by housekeeping with what the provider reported. */
+  readonly roundStaleHours: number;
+  /** Sub-accounts per wallet system account, so concurrent batches do not queue on one row. */
+  readonly walletSystemShards: number;
+  /** `npm start` runs the demo game studio (an outside party on its own port) and registers it. */
+  readonly studioEnabled: boolean;
+  readonly studioPort: number;
+  /** Pacing rules the demo studio follows (minimum time between rounds). */
+  readonly studioJurisdiction: 'UK' | 'DEFAULT';
+  /** A withdrawal above this many major units (of its currency) goes to finance's review. */
+  readonly withdrawalReviewAbove: number;
 }
 
 /** Default minimum age where a jurisdiction has no other: GLI-19 §2.5.2 leaves it to the regulator. */
@@ -50,6 +63,11 @@ const countries: Parser<ReadonlyMap<string, number>> = (raw) => {
     map.set(match[1] as string, age);
   }
   return map;
+};
+
+const secretKey: Parser<string> = (raw) => {
+  if (Buffer.from(raw.trim(), 'base64').length !== 32) throw new Error('must be 32 bytes in base64');
+  return raw.trim();
 };
 
 export class ConfigError extends Error {
@@ -178,6 +196,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     loginFailuresMax: read('CROUPIER_LOGIN_FAILURES_MAX', integer(1, 100), 5),
     loginLockMinutes: read('CROUPIER_LOGIN_LOCK_MINUTES', integer(1, 24 * 60), 15),
     countries: read('CROUPIER_COUNTRIES', countries, countries(defaultCountries)),
+    secretKey: read('CROUPIER_SECRET_KEY', secretKey),
+    roundStaleHours: read('CROUPIER_ROUND_STALE_HOURS', integer(1, 24 * 90), 48),
+    walletSystemShards: read('CROUPIER_WALLET_SYSTEM_SHARDS', integer(1, 64), 4),
+    studioEnabled: read('CROUPIER_STUDIO', oneOf(['on', 'off'] as const), 'on') === 'on',
+    studioPort: read('CROUPIER_STUDIO_PORT', integer(0, 65535), 0),
+    studioJurisdiction: read('CROUPIER_STUDIO_JURISDICTION', oneOf(['UK', 'DEFAULT'] as const), 'UK'),
+    withdrawalReviewAbove: read('CROUPIER_WITHDRAWAL_REVIEW_ABOVE', integer(0, 1_000_000_000), 1000),
   };
   if (config.kycUrl && (!config.kycApiKey || !config.kycWebhookSecret)) {
     problems.push({
@@ -292,5 +317,37 @@ export const configDocs: readonly { variable: string; fallback: string; meaning:
     variable: 'CROUPIER_COUNTRIES',
     fallback: defaultCountries,
     meaning: 'supported countries, with a minimum age where it is not 18 (CC:AGE)',
+  },
+  {
+    variable: 'CROUPIER_SECRET_KEY',
+    fallback: '(<data dir>/secret.key)',
+    meaning: 'base64 32-byte key sealing stored provider secrets; set the same on every node',
+  },
+  {
+    variable: 'CROUPIER_ROUND_STALE_HOURS',
+    fallback: '48',
+    meaning: 'open game rounds idle this long are closed by housekeeping',
+  },
+  {
+    variable: 'CROUPIER_WALLET_SYSTEM_SHARDS',
+    fallback: '4',
+    meaning:
+      'sub-accounts per wallet system account (house, revenue, clearing): concurrent batches spread over them',
+  },
+  {
+    variable: 'CROUPIER_STUDIO',
+    fallback: 'on',
+    meaning: '`npm start` runs the demo game studio on its own port and registers it (on or off)',
+  },
+  { variable: 'CROUPIER_STUDIO_PORT', fallback: '0', meaning: 'the demo studio port (0 picks a free one)' },
+  {
+    variable: 'CROUPIER_STUDIO_JURISDICTION',
+    fallback: 'UK',
+    meaning: 'pacing rules of the demo studio: UK (2.5 s slots, 5 s other games) or DEFAULT (none)',
+  },
+  {
+    variable: 'CROUPIER_WITHDRAWAL_REVIEW_ABOVE',
+    fallback: '1000',
+    meaning: 'withdrawals above this many major units of their currency go to finance for review',
   },
 ];

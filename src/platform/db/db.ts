@@ -49,6 +49,33 @@ export function isUniqueViolation(error: unknown): boolean {
   return sqlState(error) === '23505';
 }
 
+/**
+ * Failures after which a transaction may simply run again, since nothing of it was committed:
+ * another writer won a race for a unique key (the rerun sees its row), or the server broke a
+ * lock cycle (40P01) or a serialization conflict (40001).
+ */
+export function isConflict(error: unknown): boolean {
+  const state = sqlState(error);
+  return isUniqueViolation(error) || state === '40P01' || state === '40001';
+}
+
+/** Runs `work` in a transaction, again (up to `attemptsMax` times in all) after a conflict. */
+export async function transactionRetryingConflicts<T>(
+  db: Db,
+  attemptsMax: number,
+  work: (tx: Queryable) => Promise<T>,
+  onRetry?: (attempt: number, error: unknown) => void,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction(work);
+    } catch (error) {
+      if (!isConflict(error) || attempt >= attemptsMax) throw error;
+      onRetry?.(attempt, error);
+    }
+  }
+}
+
 export function sqlState(error: unknown): string | undefined {
   if (typeof error === 'object' && error !== null && 'code' in error) {
     if (typeof error.code === 'string') return error.code;

@@ -131,6 +131,21 @@ async function withTimeout(work: Promise<void>, timeoutMs: number): Promise<void
   }
 }
 
+/**
+ * For an encapsulated scope whose callers sign their bodies (provider wallet calls, PSP webhooks):
+ * the body arrives as raw bytes whatever its content type, and route schemas only document it.
+ * The handler authenticates the exact bytes first, and parses and validates them only then, so
+ * an unauthenticated caller learns nothing from validation errors and changes nothing.
+ */
+export function acceptRawBodies(scope: FastifyInstance): void {
+  scope.removeAllContentTypeParsers();
+  scope.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
+    request.rawBody = body;
+    done(null, body);
+  });
+  scope.setValidatorCompiler(() => () => true);
+}
+
 export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   const bodyAjv = createAjv(false);
   const textAjv = createAjv(true);

@@ -8,6 +8,8 @@ import type { Db, MigrationSet } from '../db/index.ts';
 import type { Bus, StreamSpec } from '../bus/bus.ts';
 import type { HttpApp } from '../http/app.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import type { OutboundMetrics } from '../outbound/index.ts';
+import type { Registry } from 'prom-client';
 
 export interface PlatformServices {
   readonly config: Config;
@@ -22,6 +24,10 @@ export interface PlatformServices {
    * listener's own URL once listening; undefined before that or without a listener.
    */
   publicUrl(): string | undefined;
+  /** The Prometheus registry /metrics serves (one per platform instance). */
+  readonly metrics: Registry;
+  /** Per-target metrics of outbound calls (providers, PSPs, KYC), on that registry. */
+  readonly outboundMetrics: OutboundMetrics;
 }
 
 export interface ContextHandle {

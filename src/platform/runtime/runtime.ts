@@ -13,6 +13,7 @@ import { OutboxRelay, outboxMigrationSet } from '../outbox/index.ts';
 import { buildHttpApp } from '../http/app.ts';
 import type { HttpApp, ReadinessCheck } from '../http/app.ts';
 import { createHttpMetrics } from '../http/metrics.ts';
+import { createOutboundMetrics } from '../outbound/index.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { ContextHandle, ContextModule, PlatformServices } from './module.ts';
@@ -90,9 +91,11 @@ export async function startPlatform(options: StartOptions): Promise<RunningPlatf
 
   const readiness: ReadinessCheck[] = [{ name: 'database', check: () => db.ping() }];
   if (bus.kind === 'jetstream') readiness.push({ name: 'broker', check: () => bus.ping() });
+  const metrics = createHttpMetrics();
+  const outboundMetrics = createOutboundMetrics(metrics.registry);
   const app = await buildHttpApp({
     logger,
-    metrics: createHttpMetrics(),
+    metrics,
     bodyLimitBytes: config.bodyLimitBytes,
     readiness,
     version: options.version,
@@ -107,6 +110,8 @@ export async function startPlatform(options: StartOptions): Promise<RunningPlatf
     bus,
     kickOutbox: (schema) => relays.get(schema)?.kick(),
     publicUrl: () => config.publicUrl ?? url,
+    metrics: metrics.registry,
+    outboundMetrics,
   };
   const handles: ContextHandle[] = [];
   for (const module of modules) handles.push(await module.start(services, app));
