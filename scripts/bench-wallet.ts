@@ -15,19 +15,37 @@
 // Latency is the duration of each execute() call, replays included.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
+import { cpus } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { systemClock } from '../src/platform/clock.ts';
 import { loadConfig } from '../src/platform/config/index.ts';
 import { migrate, openPglite, openPostgres } from '../src/platform/db/index.ts';
-import type { Db, Queryable, QueryResult, TransactionOptions } from '../src/platform/db/index.ts';
+import type { Db } from '../src/platform/db/index.ts';
 import { createLogger } from '../src/platform/telemetry/logger.ts';
 import { createWallet, walletMigrations } from '../src/contexts/wallet/index.ts';
 import type { TransferResult, WalletClient, WalletRequest } from '../src/contexts/wallet/index.ts';
+import {
+  adminQuery,
+  auditLine,
+  chooseBackend,
+  coresUsed,
+  cpuSnapshot,
+  errorsLine,
+  log,
+  newProfile,
+  option,
+  otherLoad,
+  percentile,
+  positiveInt,
+  profiled,
+  round,
+  scratchDatabase,
+  scratchStorage,
+} from './bench-support.ts';
+import type { Profile, ProfileRules } from './bench-support.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -45,20 +63,8 @@ const { values: flags } = parseArgs({
   },
 });
 
-function option(flag: string | undefined, env: string, fallback: string): string {
-  return flag ?? (process.env[env] || fallback);
-}
-
-function positiveInt(name: string, raw: string): number {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
-  return value;
-}
-
 const databaseUrl = process.env['DATABASE_URL'] || undefined;
-const backend = option(flags.backend, 'BENCH_BACKEND', databaseUrl ? 'postgres' : 'pglite');
-if (backend !== 'postgres' && backend !== 'pglite') throw new Error('--backend must be pglite or postgres');
-if (backend === 'postgres' && !databaseUrl) throw new Error('--backend postgres needs DATABASE_URL');
+const backend = chooseBackend(flags.backend, databaseUrl);
 const seconds = positiveInt('seconds', option(flags.seconds, 'BENCH_SECONDS', '10'));
 const callerCount = positiveInt('callers', option(flags.callers, 'BENCH_CALLERS', '64'));
 const playerCount = positiveInt('players', option(flags.players, 'BENCH_PLAYERS', '10000'));
@@ -84,8 +90,6 @@ const house = (currency: string): { system: 'game_revenue'; ref: string } => ({
   system: 'game_revenue',
   ref: `studio-${currency.toLowerCase()}`,
 });
-const log = (line: string): void => void process.stderr.write(`${line}\n`);
-const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
 
 // ---------------------------------------------------------------------------------------------
 // pgbench on a scratch database of the same server: the yardstick for the PostgreSQL target.
@@ -113,45 +117,8 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<stri
   });
 }
 
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
-
-async function scratchDatabase(
-  prefix: string,
-): Promise<{ url: string; name: string; drop(): Promise<void> }> {
-  const name = `${prefix}_${randomBytes(5).toString('hex')}`;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await adminQuery(`create database ${name}`);
-      break;
-    } catch (error) {
-      // 55006: someone else is connected to template1 (another CREATE DATABASE running).
-      if ((error as { code?: string }).code !== '55006' || attempt >= 10) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
-    }
-  }
-  return {
-    url: withDatabase(databaseUrl!, name),
-    name,
-    drop: () => adminQuery(`drop database if exists ${name} with (force)`),
-  };
-}
-
 async function pgbench(): Promise<number> {
-  const scratch = await scratchDatabase('croupier_pgbench');
+  const scratch = await scratchDatabase(databaseUrl!, 'croupier_pgbench');
   try {
     const url = new URL(databaseUrl!);
     const env: NodeJS.ProcessEnv = {
@@ -181,22 +148,13 @@ async function pgbench(): Promise<number> {
   } finally {
     await scratch.drop();
     // Leave no dirty pgbench pages behind for the wallet run to pay for.
-    await adminQuery('checkpoint').catch(() => undefined);
+    await adminQuery(databaseUrl!, 'checkpoint').catch(() => undefined);
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Optional profile: a Db wrapper that times every statement and transaction (the wallet code is
 // untouched; this sits between it and the adapter).
-
-interface Profile {
-  recording: boolean;
-  transactions: number;
-  transactionMs: number[];
-  batchSizes: number[];
-  statementsInTx: Map<string, { count: number; ms: number }>;
-  outsideTx: Map<string, { count: number; ms: number }>;
-}
 
 function statementLabel(sql: string): string {
   const s = sql.replace(/\s+/g, ' ').toLowerCase();
@@ -216,124 +174,13 @@ function statementLabel(sql: string): string {
   return s.slice(0, 40);
 }
 
-function add(map: Map<string, { count: number; ms: number }>, label: string, ms: number): void {
-  const entry = map.get(label) ?? { count: 0, ms: 0 };
-  entry.count++;
-  entry.ms += ms;
-  map.set(label, entry);
-}
-
-function profiled(db: Db, p: Profile): Db {
-  const timedQuery =
-    (target: Queryable, into: Map<string, { count: number; ms: number }>, onIds?: (n: number) => void) =>
-    async <Row>(text: string, params?: readonly unknown[]): Promise<QueryResult<Row>> => {
-      const started = performance.now();
-      try {
-        return await target.query<Row>(text, params);
-      } finally {
-        if (p.recording) {
-          const label = statementLabel(text);
-          add(into, label, performance.now() - started);
-          if (onIds && label === 'prior transfers by id' && Array.isArray(params?.[0]))
-            onIds(params[0].length);
-        }
-      }
-    };
-  return {
-    kind: db.kind,
-    query: timedQuery(db, p.outsideTx),
-    exec: db.exec,
-    ping: () => db.ping(),
-    close: () => db.close(),
-    async transaction<T>(work: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T> {
-      const started = performance.now();
-      let size = 0;
-      try {
-        return await db.transaction(
-          (tx) =>
-            work({
-              query: timedQuery(tx, p.statementsInTx, (n) => (size = n)),
-              exec: tx.exec,
-            }),
-          options,
-        );
-      } finally {
-        if (p.recording) {
-          p.transactions++;
-          p.transactionMs.push(performance.now() - started);
-          p.batchSizes.push(size);
-        }
-      }
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// CPU accounting: this process and the whole machine (/proc/stat), to tell JS from the server.
-
-interface CpuSnapshot {
-  /** Busy and total jiffies of the whole machine. */
-  busy: number;
-  total: number;
-  /** Jiffies of each process named postgres (the server, on this machine), by pid. */
-  postgres: Map<string, number>;
-}
-
-function cpuSnapshot(): CpuSnapshot | undefined {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8')
-      .split('\n')[0]!
-      .trim()
-      .split(/\s+/)
-      .slice(1)
-      .map(Number);
-    const total = fields.reduce((a, b) => a + b, 0);
-    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
-    const postgres = new Map<string, number>();
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid)) continue;
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const close = stat.lastIndexOf(')');
-        if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
-        const rest = stat.slice(close + 2).split(' ');
-        postgres.set(pid, Number(rest[11]) + Number(rest[12])); // utime, stime
-      } catch {
-        // the process ended meanwhile
-      }
-    }
-    return { busy: total - idle, total, postgres };
-  } catch {
-    return undefined; // not Linux
-  }
-}
-
-interface CoresUsed {
-  machine: number;
-  postgres: number;
-  self: number;
-  /** Everything else on the machine: other people's work skews a benchmark on a shared box. */
-  other: number;
-}
-
-/** Cores used over the interval: whole machine, the postgres server, this process, the rest. */
-function coresUsed(before: CpuSnapshot | undefined, after: CpuSnapshot | undefined, self: number): CoresUsed {
-  if (!before || !after) return { machine: Number.NaN, postgres: Number.NaN, self, other: Number.NaN };
-  const span = (after.total - before.total) / cpus().length; // jiffies per core in the interval
-  const machine = (after.busy - before.busy) / span;
-  // Backends that ended in the interval are missed; ones that started count from zero.
-  let jiffies = 0;
-  for (const [pid, value] of after.postgres) jiffies += value - (before.postgres.get(pid) ?? 0);
-  const postgres = jiffies / span;
-  return { machine, postgres, self, other: Math.max(0, machine - postgres - self) };
-}
-
-// ---------------------------------------------------------------------------------------------
-
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
-}
+const profileRules: ProfileRules = {
+  label: statementLabel,
+  // The batch's requests: the ids it looks up among the prior transfers.
+  batchSize: (_sql, label, params) =>
+    label === 'prior transfers by id' && Array.isArray(params?.[0]) ? params[0].length : undefined,
+  unsized: 0,
+};
 
 function stringify(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
@@ -525,34 +372,19 @@ async function main(): Promise<void> {
   let pgbenchTps: number | undefined;
   if (runPgbench) pgbenchTps = await pgbench();
 
-  let db: Db;
-  let storage: string;
-  let cleanup: () => Promise<void>;
-  if (backend === 'postgres') {
-    const scratch = await scratchDatabase('croupier_bench');
-    db = openPostgres({ url: scratch.url, poolSize, applicationName: 'croupier-bench' });
-    storage = `scratch database ${scratch.name} (dropped at the end)`;
-    cleanup = () => scratch.drop();
-  } else if (inMemory) {
-    db = await openPglite({ dataDir: undefined });
-    storage = 'in-memory (memory://), not durable';
-    cleanup = async () => undefined;
-  } else {
-    const folder = mkdtempSync(path.join(tmpdir(), 'croupier-bench-'));
-    db = await openPglite({ dataDir: folder });
-    storage = `temporary data folder ${folder} (durable; removed at the end)`;
-    cleanup = async () => rmSync(folder, { recursive: true, force: true });
-  }
+  const storage = await scratchStorage({
+    backend,
+    memory: inMemory,
+    databaseUrl,
+    databasePrefix: 'croupier_bench',
+    folderPrefix: 'croupier-bench-',
+  });
+  const db: Db = storage.scratch
+    ? openPostgres({ url: storage.scratch.url, poolSize, applicationName: 'croupier-bench' })
+    : await openPglite({ dataDir: storage.folder });
   const rawDb = db;
-  const prof: Profile = {
-    recording: false,
-    transactions: 0,
-    transactionMs: [],
-    batchSizes: [],
-    statementsInTx: new Map(),
-    outsideTx: new Map(),
-  };
-  const walletDb = profile ? profiled(db, prof) : db;
+  const prof = newProfile();
+  const walletDb = profile ? profiled(db, prof, profileRules) : db;
 
   try {
     const setupStarted = performance.now();
@@ -570,7 +402,7 @@ async function main(): Promise<void> {
     await fund(wallet, players, runTag);
     const setupMs = performance.now() - setupStarted;
     log(
-      `${backend}: ${storage}; funded ${playerCount} players in ${currencies.length} currencies in ${round(setupMs / 1000)} s`,
+      `${backend}: ${storage.description}; funded ${playerCount} players in ${currencies.length} currencies in ${round(setupMs / 1000)} s`,
     );
     prof.recording = true; // profile only the measured window
 
@@ -598,7 +430,7 @@ async function main(): Promise<void> {
 
     const used = coresUsed(machineBefore, machineAfter, (cpu.user + cpu.system) / 1000 / elapsedMs);
     // On PGlite the database is this process: any postgres server CPU is someone else's.
-    const otherLoad = backend === 'postgres' ? used.other : Math.max(0, used.machine - used.self);
+    const otherCores = otherLoad(used, backend);
 
     const auditStarted = performance.now();
     const report = await wallet.audit();
@@ -629,8 +461,8 @@ async function main(): Promise<void> {
       replayed: tally.replayed,
       setupMs: Math.round(setupMs),
       auditMs: Math.round(auditMs),
-      otherLoadCores: round(otherLoad),
-      storage: backend === 'postgres' ? 'postgres-scratch' : inMemory ? 'pglite-memory' : 'pglite-tempdir',
+      otherLoadCores: round(otherCores),
+      storage: storage.kind,
     });
     process.stdout.write(`${JSON.stringify(line)}\n`);
 
@@ -640,17 +472,11 @@ async function main(): Promise<void> {
           ` (${tally.created} created, ${tally.refused} refused as intended, ${tally.replayed} replayed retries)`,
         `latency per execute(): p50 ${round(percentile(latencies, 0.5))} ms, p99 ${round(percentile(latencies, 0.99))} ms,` +
           ` p99.9 ${round(percentile(latencies, 0.999))} ms, max ${round(percentile(latencies, 1))} ms`,
-        `errors: ${tally.errors}${tally.errorSamples.length ? ` e.g. ${tally.errorSamples.join(' | ')}` : ''}`,
-        `audit: ${report.ok ? 'ok' : 'FAILED'} in ${Math.round(auditMs)} ms` +
-          (report.ok
-            ? ''
-            : `: ${report.checks
-                .filter((c) => !c.ok)
-                .map((c) => `${c.name}: ${c.detail}`)
-                .join('; ')}`),
+        errorsLine(tally.errors, tally.errorSamples),
+        auditLine(report, auditMs),
         `cpu (cores of ${cpus().length}): this process ${round(used.self)} (event loop ${Math.round(loop.utilization * 100)}% busy),` +
           (backend === 'postgres' ? ` postgres server ${round(used.postgres)},` : '') +
-          ` everything else ${round(otherLoad)}, machine ${round(used.machine)}`,
+          ` everything else ${round(otherCores)}, machine ${round(used.machine)}`,
         ...(pgbenchTps === undefined
           ? []
           : [
@@ -671,7 +497,7 @@ async function main(): Promise<void> {
     if (tally.errors > 0 || !report.ok) process.exitCode = 1;
   } finally {
     await rawDb.close();
-    await cleanup();
+    await storage.cleanup();
   }
 }
 

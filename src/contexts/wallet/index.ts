@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { loadMigrations } from '../../platform/db/index.ts';
 import type { ContextModule, PlatformServices } from '../../platform/runtime/index.ts';
-import type { WalletClient } from './wallet.contract.ts';
+import type { WalletClient, WalletLedger } from './wallet.contract.ts';
 import { WalletService } from './wallet.service.ts';
 import type { WalletOptions } from './wallet.service.ts';
 
@@ -21,8 +21,9 @@ const EXPIRY_SWEEP_MS = 1000;
 export function createWallet(
   services: Pick<PlatformServices, 'db' | 'clock' | 'config' | 'logger'>,
   options: Partial<Omit<WalletOptions, 'db' | 'clock' | 'currencies' | 'logger'>> = {},
-): WalletClient {
+): WalletLedger {
   return new WalletService({
+    systemShards: services.config.walletSystemShards,
     ...options,
     db: services.db,
     clock: services.clock,
@@ -39,11 +40,13 @@ export interface WalletModule extends ContextModule {
    * same database (the wallet's batching and row locks make any number of them safe together).
    */
   clientFor(services: Pick<PlatformServices, 'db' | 'clock' | 'config' | 'logger'>): WalletClient;
+  /** The same, as a library that can also run inside the caller's transaction (same database). */
+  ledgerFor(services: Pick<PlatformServices, 'db' | 'clock' | 'config' | 'logger'>): WalletLedger;
 }
 
 export function walletModule(): WalletModule {
-  let wallet: WalletClient | undefined;
-  let library: WalletClient | undefined;
+  let wallet: WalletLedger | undefined;
+  let library: WalletLedger | undefined;
   return {
     name: 'wallet',
     migrations: [walletMigrations],
@@ -53,6 +56,9 @@ export function walletModule(): WalletModule {
       return wallet;
     },
     clientFor(services): WalletClient {
+      return this.ledgerFor(services);
+    },
+    ledgerFor(services): WalletLedger {
       if (wallet) return wallet;
       library ??= createWallet(services);
       return library;

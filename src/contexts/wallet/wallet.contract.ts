@@ -1,5 +1,6 @@
 // The wallet's contract with other contexts: account references, transfer requests, results and
 // the client interface. Amounts are bigint minor units; the HTTP layer converts at the edge.
+import type { Queryable } from '../../platform/db/index.ts';
 
 export const playerAccountKinds = ['cash', 'bonus', 'withdrawal_hold'] as const;
 export type PlayerAccountKind = (typeof playerAccountKinds)[number];
@@ -254,4 +255,20 @@ export interface WalletClient {
   /** Releases pending transfers whose timeout has passed; returns how many. */
   expirePending(): Promise<number>;
   audit(): Promise<AuditReport>;
+}
+
+/** A player's play balances (available cash and bonus per currency) and policy, as of a read. */
+export interface PlayerWalletView {
+  policy: { status: PlayerStatus; kycVerified: boolean } | undefined;
+  balances: Map<string, { cash: bigint; bonus: bigint }>;
+}
+
+/**
+ * The wallet as a library on the caller's database: everything the client does, plus execution
+ * inside the caller's own transaction. The games context uses it so that a provider call's
+ * records (idempotency, rounds, tombstones) and its transfers commit together, or not at all.
+ */
+export interface WalletLedger extends WalletClient {
+  executeInTransaction(tx: Queryable, requests: readonly WalletRequest[]): Promise<TransferResult[]>;
+  playersInTransaction(tx: Queryable, playerIds: readonly string[]): Promise<Map<string, PlayerWalletView>>;
 }

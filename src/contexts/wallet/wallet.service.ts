@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { assert, AssertionFailure } from '../../platform/assert.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Db, Queryable } from '../../platform/db/index.ts';
-import { isUniqueViolation, sqlState } from '../../platform/db/index.ts';
+import { transactionRetryingConflicts } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import { hasControlCharacter } from '../../platform/ids/index.ts';
 import type { CurrencyTable } from '../../platform/money/index.ts';
@@ -19,11 +19,12 @@ import type {
   LimitChange,
   PlayerAccountKind,
   PlayerPolicy,
+  PlayerWalletView,
   PlaySummary,
   StatementPage,
   TransferRecord,
   TransferResult,
-  WalletClient,
+  WalletLedger,
   WalletRequest,
 } from './wallet.contract.ts';
 import {
@@ -62,6 +63,13 @@ export interface WalletOptions {
   playerOverdraftLimit?: bigint;
   /** Account metadata kept in memory (ids, keys: immutable). Default 200 000 accounts. */
   accountCacheMax?: number;
+  /**
+   * Sub-accounts per system account (house, game revenue, PSP clearing…). Every batch touches
+   * the house side; with one row per currency, concurrent batches queue on its lock. With K
+   * shards, consecutive batches use different sub-accounts and commit side by side; balances
+   * of a system account are the sum of its shards. Default 1 (one account).
+   */
+  systemShards?: number;
 }
 
 /** Ids starting with this are the wallet's own (expiries); callers may not use them. */
@@ -76,6 +84,17 @@ export function playerAccountKey(playerId: string, kind: PlayerAccountKind, curr
 
 export function systemAccountKey(kind: string, ref: string, currency: string): string {
   return `system:${kind}:${currency}:${ref}`;
+}
+
+/** The key of shard `shard` of a system account (shard 0 is the account's own key). */
+export function systemShardKey(
+  ref: { system: string; ref: string },
+  currency: string,
+  shard: number,
+): string {
+  return shard === 0
+    ? systemAccountKey(ref.system, ref.ref, currency)
+    : `system#${shard}:${ref.system}:${currency}:${ref.ref}`;
 }
 
 export function accountKey(ref: AccountRef, currency: string): string {
@@ -182,12 +201,6 @@ export function requestHash(request: WalletRequest | ExpireRequest): string {
     .digest('base64url');
 }
 
-/** Failures after which the same batch may simply run again: nothing of it was committed. */
-function isRetryable(error: unknown): boolean {
-  const state = sqlState(error);
-  return isUniqueViolation(error) || state === '40P01' || state === '40001';
-}
-
 interface BatchResult {
   outcomes: Outcome[];
   /** Facts of the accounts the batch locked, for building results. */
@@ -200,7 +213,7 @@ interface Job {
   reject: (error: unknown) => void;
 }
 
-export class WalletService implements WalletClient {
+export class WalletService implements WalletLedger {
   readonly #db: Db;
   readonly #clock: Clock;
   readonly #currencies: CurrencyTable;
@@ -211,6 +224,8 @@ export class WalletService implements WalletClient {
   readonly #queueDepthMax: number;
   readonly #playerOverdraftLimit: bigint;
   readonly #accountCacheMax: number;
+  readonly #systemShards: number;
+  #shardCursor = 0;
   readonly #queue: Job[] = [];
   #queuedRequests = 0;
   #inFlight = 0;
@@ -230,10 +245,55 @@ export class WalletService implements WalletClient {
     this.#queueDepthMax = options.queueDepthMax ?? 100_000;
     this.#playerOverdraftLimit = options.playerOverdraftLimit ?? 10n ** 15n;
     this.#accountCacheMax = options.accountCacheMax ?? 200_000;
+    this.#systemShards = options.systemShards ?? 1;
+    assert(
+      Number.isInteger(this.#systemShards) && this.#systemShards >= 1 && this.#systemShards <= 64,
+      'systemShards is 1..64',
+    );
     assert(this.#batchSizeMax >= 1 && this.#batchesInFlightMax >= 1, 'batch limits are positive');
   }
 
   async execute(requests: readonly WalletRequest[]): Promise<TransferResult[]> {
+    return this.#run(requests, (prepared) => this.#submit(prepared));
+  }
+
+  /**
+   * Executes requests inside the caller's transaction on the same database, with the same rules
+   * and set-based SQL as a batch: the caller's own writes and these transfers commit or roll back
+   * together. The caller must lock its own rows before calling (accounts are locked here, after
+   * them, in the global order) and retry its whole transaction on a unique violation or deadlock.
+   */
+  async executeInTransaction(tx: Queryable, requests: readonly WalletRequest[]): Promise<TransferResult[]> {
+    return this.#run(requests, async (prepared) => {
+      await this.#resolveAccounts(prepared, tx);
+      return this.#executeIn(tx, prepared);
+    });
+  }
+
+  /** The players' play balances per currency and their policies, read through `tx` in one query. */
+  async playersInTransaction(
+    tx: Queryable,
+    playerIds: readonly string[],
+  ): Promise<Map<string, PlayerWalletView>> {
+    const views = new Map<string, PlayerWalletView>();
+    for (const row of await this.#repository.playersOf(tx, [...new Set(playerIds)])) {
+      const view: PlayerWalletView = views.get(row.playerId) ?? { policy: row.policy, balances: new Map() };
+      views.set(row.playerId, view);
+      if (row.account) {
+        const { kind, currency, available } = row.account;
+        const entry = view.balances.get(currency) ?? { cash: 0n, bonus: 0n };
+        if (kind === 'cash') entry.cash = available;
+        else entry.bonus = available;
+        view.balances.set(currency, entry);
+      }
+    }
+    return views;
+  }
+
+  async #run(
+    requests: readonly WalletRequest[],
+    execute: (prepared: PreparedRequest[]) => Promise<BatchResult>,
+  ): Promise<TransferResult[]> {
     const results = new Array<TransferResult | undefined>(requests.length);
     const chains = this.#chains(requests, results);
     const prepared: PreparedRequest[] = [];
@@ -251,7 +311,7 @@ export class WalletService implements WalletClient {
       const positions = chains.flatMap(([start, end]) =>
         Array.from({ length: end - start + 1 }, (_, i) => start + i),
       );
-      const { outcomes, accounts } = await this.#submit(prepared);
+      const { outcomes, accounts } = await execute(prepared);
       outcomes.forEach((outcome, index) => {
         const position = positions[index]!;
         results[position] = this.#toResult(requests[position]!.id, outcome, accounts);
@@ -358,20 +418,15 @@ export class WalletService implements WalletClient {
     }
     try {
       await this.#resolveAccounts(requests);
-      let attempt = 0;
-      let result: BatchResult;
-      for (;;) {
-        try {
-          result = await this.#db.transaction((tx) => this.#executeIn(tx, requests));
-          break;
-        } catch (error) {
-          // Another process wrote one of these ids (or a resolution) between our reads and our
-          // writes, or the server broke a lock cycle; the whole batch rolled back. Run it
-          // again: it now sees that write.
-          if (!isRetryable(error) || ++attempt >= BATCH_RETRIES_MAX) throw error;
-          this.#logger.debug({ attempt }, 'batch raced another writer; retrying');
-        }
-      }
+      // Another process wrote one of these ids (or a resolution) between our reads and our
+      // writes, or the server broke a lock cycle: the whole batch rolled back, and runs again
+      // seeing that write.
+      const result = await transactionRetryingConflicts(
+        this.#db,
+        BATCH_RETRIES_MAX,
+        (tx) => this.#executeIn(tx, requests),
+        (attempt) => this.#logger.debug({ attempt }, 'batch raced another writer; retrying'),
+      );
       let offset = 0;
       for (const job of jobs) {
         job.resolve({
@@ -395,8 +450,17 @@ export class WalletService implements WalletClient {
     }
   }
 
-  /** Finds account ids for every reference; creates missing system accounts (players' must exist). */
-  async #resolveAccounts(requests: PreparedRequest[]): Promise<void> {
+  /**
+   * Finds account ids for every reference; creates missing system accounts (players' must exist).
+   * Inside a caller's transaction (`tx`) it reads and creates through it, and caches nothing it
+   * learned there: that transaction may still roll back and take a new account with it.
+   */
+  async #resolveAccounts(requests: PreparedRequest[], tx?: Queryable): Promise<void> {
+    // One shard per batch: the batches in flight at once use different sub-accounts.
+    const shard = this.#shardCursor;
+    this.#shardCursor = (this.#shardCursor + 1) % this.#systemShards;
+    const keyOf = (ref: AccountRef, currency: string): string =>
+      'system' in ref ? systemShardKey(ref, currency, shard) : accountKey(ref, currency);
     // The batch's own map: the cache may evict an entry while this batch still needs it.
     const resolved = new Map<string, bigint>();
     const wanted = new Map<string, { ref: AccountRef; currency: string }>();
@@ -404,7 +468,7 @@ export class WalletService implements WalletClient {
       const request = prepared.request;
       if (request.type !== 'transfer') continue;
       for (const ref of [request.debit, request.credit]) {
-        const key = accountKey(ref, request.currency);
+        const key = keyOf(ref, request.currency);
         const cached = this.#accountsByKey.get(key);
         if (cached) resolved.set(key, cached.id);
         else wanted.set(key, { ref, currency: request.currency });
@@ -413,11 +477,11 @@ export class WalletService implements WalletClient {
     const learn = (accounts: AccountState[]): void => {
       for (const account of accounts) {
         resolved.set(account.key, account.id);
-        this.#remember(account);
+        if (!tx) this.#remember(account);
       }
     };
     if (wanted.size > 0) {
-      learn(await this.#repository.accountsByKey([...wanted.keys()]));
+      learn(await this.#repository.accountsByKey([...wanted.keys()], tx));
       const missingSystem: AccountSpec[] = [];
       for (const [key, { ref, currency }] of wanted) {
         if (resolved.has(key) || !('system' in ref)) continue;
@@ -432,15 +496,20 @@ export class WalletService implements WalletClient {
         });
       }
       if (missingSystem.length > 0) {
-        await this.#repository.createAccounts(missingSystem);
-        learn(await this.#repository.accountsByKey(missingSystem.map((spec) => spec.key)));
+        await this.#repository.createAccounts(missingSystem, tx);
+        learn(
+          await this.#repository.accountsByKey(
+            missingSystem.map((spec) => spec.key),
+            tx,
+          ),
+        );
       }
     }
     for (const prepared of requests) {
       const request = prepared.request;
       if (request.type !== 'transfer') continue;
-      prepared.debitId = resolved.get(accountKey(request.debit, request.currency));
-      prepared.creditId = resolved.get(accountKey(request.credit, request.currency));
+      prepared.debitId = resolved.get(keyOf(request.debit, request.currency));
+      prepared.creditId = resolved.get(keyOf(request.credit, request.currency));
     }
   }
 
@@ -596,15 +665,32 @@ export class WalletService implements WalletClient {
     return balances;
   }
 
+  /** The account, or for a system account every shard of it (shard 0 first when it exists). */
+  async #accountsOf(ref: AccountRef, currency: string): Promise<AccountState[]> {
+    if (!('system' in ref) || this.#systemShards === 1) {
+      return this.#repository.accountsByKey([accountKey(ref, currency)]);
+    }
+    const keys = Array.from({ length: this.#systemShards }, (_, shard) =>
+      systemShardKey(ref, currency, shard),
+    );
+    const accounts = await this.#repository.accountsByKey(keys);
+    return accounts.sort((a, b) => keys.indexOf(a.key) - keys.indexOf(b.key));
+  }
+
   async balance(ref: AccountRef, currency: string): Promise<AccountBalance | undefined> {
-    const [account] = await this.#repository.accountsByKey([accountKey(ref, currency)]);
-    return account ? toBalance(account, account) : undefined;
+    const accounts = await this.#accountsOf(ref, currency);
+    return sumBalances(
+      accountKey(ref, currency),
+      accounts.map((account) => toBalance(account, account)),
+    );
   }
 
   async balanceAt(ref: AccountRef, currency: string, at: Date): Promise<AccountBalance | undefined> {
-    const [account] = await this.#repository.accountsByKey([accountKey(ref, currency)]);
-    if (!account) return undefined;
-    return toBalance(account, await this.#repository.countersAt(account.id, at));
+    const accounts = await this.#accountsOf(ref, currency);
+    const balances: AccountBalance[] = [];
+    for (const account of accounts)
+      balances.push(toBalance(account, await this.#repository.countersAt(account.id, at)));
+    return sumBalances(accountKey(ref, currency), balances);
   }
 
   async playSince(playerId: string, currency: string, since: Date): Promise<PlaySummary> {
@@ -683,6 +769,30 @@ export class WalletService implements WalletClient {
     const checks = await this.#repository.audit();
     return { ok: checks.every((check) => check.ok), checks };
   }
+}
+
+/** A system account's shards as one account (its key, the first shard's id, summed counters). */
+function sumBalances(key: string, balances: readonly AccountBalance[]): AccountBalance | undefined {
+  const [first, ...rest] = balances;
+  if (!first) return undefined;
+  if (rest.length === 0) return { ...first, key };
+  const sum = (field: 'debitsPosted' | 'creditsPosted' | 'debitsPending' | 'creditsPending' | 'version') =>
+    balances.reduce((total, balance) => total + balance[field], 0n);
+  const debitsPosted = sum('debitsPosted');
+  const creditsPosted = sum('creditsPosted');
+  const debitsPending = sum('debitsPending');
+  return {
+    accountId: first.accountId,
+    key,
+    currency: first.currency,
+    debitsPosted,
+    creditsPosted,
+    debitsPending,
+    creditsPending: sum('creditsPending'),
+    balance: creditsPosted - debitsPosted,
+    available: creditsPosted - debitsPosted - debitsPending,
+    version: sum('version'),
+  };
 }
 
 function toBalance(account: AccountState, counters: Counters): AccountBalance {
