@@ -31,11 +31,23 @@
 // `x-croupier-timestamp: <unix ms>` and `x-croupier-signature: <hex HMAC-SHA256(webhookSecret,
 // "<timestamp>.<raw body>")>`. Any non-2xx answer (redirects included), network error or timeout
 // is retried with capped exponential backoff and jitter, at most deliveryAttemptsMax attempts.
-import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../platform/telemetry/logger.ts';
+import {
+  authorized,
+  decodeURIComponentSafe,
+  listenOn,
+  postSignedWebhook,
+  readBody,
+  retryDelayMs,
+  send,
+  sha256,
+} from '../http.ts';
+
+// The retry schedule lives with the shared webhook code; re-exported for this sandbox's callers.
+export { retryDelayMs } from '../http.ts';
 
 export type SandboxStatus = 'pending' | 'verified' | 'rejected';
 export type SandboxReason = 'document_mismatch' | 'underage';
@@ -99,8 +111,6 @@ export interface KycSandbox {
   setDown(down: boolean): void;
 }
 
-const BODY_LIMIT_BYTES = 16 * 1024;
-const RETRY_DELAY_CAP_MS = 30_000;
 const SLOW_FACTOR = 10;
 const ADULT_AGE_YEARS = 18;
 const NAME_LENGTH_MAX = 100;
@@ -244,38 +254,21 @@ export async function startKycSandbox(options: KycSandboxOptions): Promise<KycSa
   async function attemptDelivery(verification: Verification, body: string): Promise<void> {
     verification.deliveryAttempts += 1;
     const attempt = verification.deliveryAttempts;
-    // Each attempt is signed afresh, so a late retry still falls inside the receiver's
-    // timestamp tolerance; the body bytes stay the same across attempts.
-    const timestamp = String(Date.now());
-    const signature = createHmac('sha256', webhookSecret).update(`${timestamp}.${body}`).digest('hex');
-    let failure: string;
-    try {
-      const response = await fetch(verification.callbackUrl, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'croupier-kyc-sandbox/1',
-          'x-croupier-timestamp': timestamp,
-          'x-croupier-signature': signature,
-        },
-        body,
-        // A webhook is not followed elsewhere: a redirect counts as a failed attempt.
-        redirect: 'manual',
-        signal: AbortSignal.any([AbortSignal.timeout(fetchTimeoutMs), shutdown.signal]),
-      });
-      // The answer's body is not needed; dropping it frees the connection.
-      await response.body?.cancel().catch(() => undefined);
-      if (response.status >= 200 && response.status < 300) {
-        verification.delivery = 'delivered';
-        logger.info(
-          { verificationId: verification.verificationId, attempt },
-          'kyc sandbox: callback delivered',
-        );
-        return;
-      }
-      failure = `HTTP ${response.status}`;
-    } catch (error) {
-      failure = error instanceof Error ? `${error.name}: ${error.message}` : 'network error';
+    const failure = await postSignedWebhook({
+      url: verification.callbackUrl,
+      body,
+      secret: webhookSecret,
+      userAgent: 'croupier-kyc-sandbox/1',
+      timeoutMs: fetchTimeoutMs,
+      signal: shutdown.signal,
+    });
+    if (failure === undefined) {
+      verification.delivery = 'delivered';
+      logger.info(
+        { verificationId: verification.verificationId, attempt },
+        'kyc sandbox: callback delivered',
+      );
+      return;
     }
     if (shutdown.signal.aborted) {
       verification.delivery = 'failed';
@@ -383,15 +376,7 @@ export async function startKycSandbox(options: KycSandboxOptions): Promise<KycSa
     },
   );
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  const url = await listenOn(server, host, port);
   logger.info({ url }, 'kyc sandbox: listening');
 
   async function close(): Promise<void> {
@@ -426,14 +411,6 @@ export async function startKycSandbox(options: KycSandboxOptions): Promise<KycSa
       logger.info({ down }, 'kyc sandbox: availability changed');
     },
   };
-}
-
-/** Delay before retry number `attempt` (1-based): base × 2^(attempt-1), capped, then 50–100% of it. */
-export function retryDelayMs(baseMs: number, attempt: number): number {
-  const ceiling = Math.min(RETRY_DELAY_CAP_MS, baseMs * 2 ** Math.min(attempt - 1, 30));
-  // Jitter spreads the retries of many failed callbacks so a recovering receiver is not hit by
-  // all of them at once.
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
 }
 
 /** Whole years between a YYYY-MM-DD birth date and `on` (UTC). */
@@ -517,67 +494,9 @@ function isCallbackUrl(text: string): boolean {
   }
 }
 
-function sha256(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-
-function authorized(header: string | undefined, apiKeyDigest: Buffer): boolean {
-  const match = /^Bearer (.+)$/.exec(header ?? '');
-  if (!match) return false;
-  return timingSafeEqual(sha256(match[1] ?? ''), apiKeyDigest);
-}
-
-function decodeURIComponentSafe(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
-}
-
-/** Reads a body of at most BODY_LIMIT_BYTES; answers 413 itself (and drops the connection) past it. */
-function readBody(request: IncomingMessage, response: ServerResponse, onBody: (raw: Buffer) => void): void {
-  const tooLarge = (): void => {
-    // The rest of the body is not read: the connection is closed once the 413 is written.
-    response.setHeader('connection', 'close');
-    send(response, 413, { error: 'payload_too_large' });
-    response.once('finish', () => request.destroy());
-  };
-  const declared = Number(request.headers['content-length'] ?? '0');
-  if (declared > BODY_LIMIT_BYTES) return tooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let refused = false;
-  request.on('data', (chunk: Buffer) => {
-    if (refused) return;
-    size += chunk.length;
-    if (size > BODY_LIMIT_BYTES) {
-      refused = true;
-      chunks.length = 0;
-      tooLarge();
-      return;
-    }
-    chunks.push(chunk);
-  });
-  request.on('end', () => {
-    if (!refused) onBody(Buffer.concat(chunks));
-  });
-  request.on('error', () => response.destroy());
-}
-
 function methodNotAllowed(response: ServerResponse, allow: string): void {
   response.setHeader('allow', allow);
   send(response, 405, { error: 'method_not_allowed' });
-}
-
-function send(response: ServerResponse, status: number, body: object): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-  });
-  response.end(text);
 }
 
 function snapshot(verification: Verification): SandboxVerification {

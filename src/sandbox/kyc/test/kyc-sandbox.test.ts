@@ -3,54 +3,24 @@
 // API refuses bad keys and bodies, can be made to fail, and close() ends everything promptly.
 import { after, afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { createServer, request as httpRequest } from 'node:http';
-import type { IncomingHttpHeaders, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { runToExit, startProcess } from '../../../../test/support/process.ts';
+import {
+  API_KEY,
+  SECRET,
+  assertSigned,
+  call as callAny,
+  postStreamedBody,
+  sleep,
+  startReceiver as startAnyReceiver,
+  waitUntil,
+} from '../../test/support.ts';
+import type { Receiver, ReceiverAnswer, CallOptions } from '../../test/support.ts';
 import { ageOn, retryDelayMs, startKycSandbox } from '../kyc-sandbox.ts';
 import type { KycSandbox, KycSandboxOptions } from '../kyc-sandbox.ts';
 
-const API_KEY = 'test-api-key-0123456789';
-const SECRET = 'test-webhook-secret-0123456789';
-
-interface Received {
-  headers: IncomingHttpHeaders;
-  raw: string;
-}
-
-/** A stand-in for the platform's webhook endpoint: records every request, answers as told. */
-interface Receiver {
-  url: string;
-  received: Received[];
-  close(): Promise<void>;
-}
-
 /** `answer(n)` gives the status for the n-th request (1-based); 'hang' never answers. */
-async function startReceiver(answer: (n: number) => number | 'hang' = () => 200): Promise<Receiver> {
-  const received: Received[] = [];
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      received.push({ headers: request.headers, raw: Buffer.concat(chunks).toString('utf8') });
-      const status = answer(received.length);
-      if (status === 'hang') return;
-      response.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'nope');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/webhooks/kyc`,
-    received,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
+const startReceiver = (answer?: (n: number) => ReceiverAnswer): Promise<Receiver> =>
+  startAnyReceiver('/webhooks/kyc', answer);
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -70,7 +40,7 @@ async function sandboxWith(options: Partial<KycSandboxOptions> = {}): Promise<Ky
   return sandbox;
 }
 
-async function receiverWith(answer?: (n: number) => number | 'hang'): Promise<Receiver> {
+async function receiverWith(answer?: (n: number) => ReceiverAnswer): Promise<Receiver> {
   const receiver = await startReceiver(answer);
   cleanups.push(() => receiver.close());
   return receiver;
@@ -93,55 +63,19 @@ interface Answer {
   body: Record<string, unknown>;
 }
 
+/** A sandbox call, answered as its status and JSON body only. */
 async function call(
   sandbox: KycSandbox,
   method: 'GET' | 'POST',
   path: string,
-  options: { body?: unknown; rawBody?: string; key?: string | null; contentType?: string } = {},
+  options: CallOptions = {},
 ): Promise<Answer> {
-  const headers: Record<string, string> = {};
-  if (options.key !== null) headers['authorization'] = `Bearer ${options.key ?? API_KEY}`;
-  let body: string | undefined;
-  if (method === 'POST') {
-    headers['content-type'] = options.contentType ?? 'application/json';
-    body = options.rawBody ?? JSON.stringify(options.body);
-  }
-  const response = await fetch(`${sandbox.url}${path}`, {
-    method,
-    headers,
-    ...(body === undefined ? {} : { body }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  const { status, body } = await callAny(sandbox, method, path, options);
+  return { status, body };
 }
 
 const submit = (sandbox: KycSandbox, body: unknown): Promise<Answer> =>
   call(sandbox, 'POST', '/v1/verifications', { body });
-
-async function waitUntil(what: string, condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Checks the signature the way the platform must: HMAC over "<timestamp>.<raw body>". */
-function assertSigned(request: Received): void {
-  const timestamp = request.headers['x-croupier-timestamp'];
-  const signature = request.headers['x-croupier-signature'];
-  assert.equal(typeof timestamp, 'string');
-  assert.equal(typeof signature, 'string');
-  assert.match(timestamp as string, /^\d{13}$/);
-  assert.ok(Math.abs(Date.now() - Number(timestamp)) < 60_000, 'timestamp is current');
-  assert.match(signature as string, /^[0-9a-f]{64}$/);
-  const expected = createHmac('sha256', SECRET)
-    .update(`${timestamp as string}.${request.raw}`)
-    .digest();
-  assert.ok(timingSafeEqual(Buffer.from(signature as string, 'hex'), expected), 'signature verifies');
-  assert.equal(request.headers['content-type'], 'application/json');
-}
 
 function yearsAgo(years: number, extraDays = 0): string {
   const date = new Date();
@@ -398,21 +332,8 @@ describe('kyc sandbox: API', () => {
       contentType: 'application/x-www-form-urlencoded',
     });
     assert.deepEqual(text, { status: 415, body: { error: 'unsupported_media_type' } });
-    const chunked = await new Promise<number>((resolve, reject) => {
-      // No content-length: the limit must hold while the body streams in.
-      const request = httpRequest(`${sandbox.url}/v1/verifications`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-      });
-      request.on('response', (response) => {
-        response.resume();
-        resolve(response.statusCode ?? 0);
-      });
-      request.on('error', reject);
-      request.write('{"firstName":"');
-      for (let chunk = 0; chunk < 20; chunk += 1) request.write('A'.repeat(1024));
-      request.end('"}');
-    });
+    // No content-length: the limit must hold while the body streams in.
+    const chunked = await postStreamedBody(`${sandbox.url}/v1/verifications`, 'firstName');
     assert.equal(chunked, 413);
     assert.equal((await submit(sandbox, person(receiver))).status, 202, 'still serving after a refusal');
     assert.equal(sandbox.verifications().length, 1);
