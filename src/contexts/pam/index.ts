@@ -14,6 +14,8 @@ import { registerPamRoutes } from './pam.routes.ts';
 import { PamService, playerAudience, SCHEMA, tokenIssuerName } from './pam.service.ts';
 
 export * from './pam.contract.ts';
+export { requirePlayer } from './pam.player-hook.ts';
+export { statementItemToWire } from './pam.routes.ts';
 export { playerAudience, tokenIssuerName } from './pam.service.ts';
 
 const migrations = loadMigrations(path.join(import.meta.dirname, 'migrations'));
@@ -43,10 +45,17 @@ export interface PamModuleOptions {
 
 export interface PamModule extends ContextModule {
   client(): PamClient;
+  /**
+   * The started client, or, in a process that serves another role, a library instance on the
+   * same database (no routes, no timers, no KYC submissions): authentication, player reads and
+   * operator writes work the same, since all state is in the pam schema.
+   */
+  clientFor(services: PlatformServices): Promise<PamClient>;
 }
 
 export function pamModule(options: PamModuleOptions): PamModule {
   let service: PamService | undefined;
+  let library: Promise<PamService> | undefined;
   return {
     name: 'pam',
     outboxSchema: SCHEMA,
@@ -55,6 +64,32 @@ export function pamModule(options: PamModuleOptions): PamModule {
     client(): PamClient {
       if (!service) throw new Error('pam has not started');
       return service;
+    },
+    async clientFor(services): Promise<PamClient> {
+      if (service) return service;
+      library ??= TokenIssuer.open({
+        db: services.db,
+        schema: SCHEMA,
+        clock: services.clock,
+        issuer: tokenIssuerName,
+        audience: playerAudience,
+        ttlSeconds: services.config.accessTokenTtlSeconds,
+      }).then(
+        (tokens) =>
+          new PamService({
+            db: services.db,
+            clock: services.clock,
+            config: services.config,
+            logger: services.logger,
+            wallet: options.wallet(services),
+            tokens,
+            passwords: new PasswordHasher(),
+            kyc: undefined,
+            publicUrl: () => services.publicUrl(),
+            kickOutbox: () => services.kickOutbox(SCHEMA),
+          }),
+      );
+      return library;
     },
     async start(services, app) {
       const { config } = services;
@@ -98,6 +133,7 @@ export function pamModule(options: PamModuleOptions): PamModule {
                 baseUrl: kyc.url,
                 apiKey: kyc.apiKey,
                 clock: services.clock,
+                metrics: services.outboundMetrics,
               }),
               webhookSecret: kyc.webhookSecret,
             }

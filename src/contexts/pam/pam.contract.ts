@@ -86,7 +86,16 @@ export interface AuditEntry {
 }
 
 /** pam as other contexts see it (in-process now; over NATS request/reply later). */
+/** Who a player access token speaks for (its session is checked live, not only its signature). */
+export interface PlayerPrincipal {
+  readonly playerId: string;
+  readonly sessionId: string;
+  readonly sessionStartedAt: Date;
+}
+
 export interface PamClient {
+  /** The player behind `Authorization: Bearer …`; throws AppError UNAUTHORIZED otherwise. */
+  authenticate(authorization: string | undefined): Promise<PlayerPrincipal>;
   getPlayer(playerId: string): Promise<Player | undefined>;
   /** Newest first; `query` matches email, name or id (case-insensitive substring). */
   listPlayers(page: { query?: string; limit: number; cursor?: string }): Promise<PlayerPage>;

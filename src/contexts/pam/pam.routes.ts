@@ -8,7 +8,7 @@ import type { Currency, CurrencyTable } from '../../platform/money/index.ts';
 import { formatAmount, parseAmount } from '../../platform/money/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { TokenIssuer } from '../../platform/auth/index.ts';
-import type { WalletClient } from '../wallet/index.ts';
+import type { StatementEntry, WalletClient } from '../wallet/index.ts';
 import {
   KycWebhookBody,
   LimitBody,
@@ -45,6 +45,22 @@ declare module 'fastify' {
 }
 
 const tags = ['player'];
+
+/**
+ * A cash statement entry as the player API shows it (the back office adds the operator fields):
+ * a reservation shows what it took from the available balance, a posted entry its amount.
+ */
+export function statementItemToWire(entry: StatementEntry, currency: Currency) {
+  const roundId = entry.metadata['roundId'];
+  return {
+    id: entry.transferId,
+    kind: entry.code,
+    amount: formatAmount(entry.amount === 0n ? entry.availableChange : entry.amount, currency),
+    balanceAfter: formatAmount(entry.balanceAfter, currency),
+    createdAt: entry.createdAt.toISOString(),
+    ...(roundId !== undefined ? { roundId } : {}),
+  };
+}
 const security = [{ bearerAuth: [] }];
 
 function signalsOf(request: FastifyRequest, deviceId?: string): SessionSignals {
@@ -208,7 +224,11 @@ export function registerPamRoutes(app: HttpApp, options: PamRoutesOptions): void
           currency: me.currency,
           cash: formatAmount(cash, currency),
           bonus: formatAmount(balances.bonus?.available ?? 0n, currency),
-          pendingWithdrawal: formatAmount(balances.withdrawal_hold?.balance ?? 0n, currency),
+          // A requested withdrawal is a pending credit to the hold until it is paid or released.
+          pendingWithdrawal: formatAmount(
+            (balances.withdrawal_hold?.balance ?? 0n) + (balances.withdrawal_hold?.creditsPending ?? 0n),
+            currency,
+          ),
           withdrawable: formatAmount(cash > 0n ? cash : 0n, currency),
         };
       },
@@ -233,17 +253,7 @@ export function registerPamRoutes(app: HttpApp, options: PamRoutesOptions): void
           ...(request.query.cursor !== undefined ? { cursor: request.query.cursor } : {}),
         });
         return {
-          items: page.items.map((entry) => {
-            const roundId = entry.metadata['roundId'];
-            return {
-              id: entry.transferId,
-              kind: entry.code,
-              amount: formatAmount(entry.amount === 0n ? entry.availableChange : entry.amount, currency),
-              balanceAfter: formatAmount(entry.balanceAfter, currency),
-              createdAt: entry.createdAt.toISOString(),
-              ...(roundId !== undefined ? { roundId } : {}),
-            };
-          }),
+          items: page.items.map((entry) => statementItemToWire(entry, currency)),
           nextCursor: page.nextCursor,
         };
       },

@@ -1,0 +1,104 @@
+// Proves that a provider call is all or nothing: when the database fails after the wallet has
+// moved the money but before the call's record is written, the whole transaction rolls back (no
+// transfer, no record, no round), and the provider's retry then applies it exactly once.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Db, Queryable } from '../../../platform/db/index.ts';
+import { backendName } from '../../../../test/support/backend.ts';
+import { startTestPlatform } from '../../../../test/support/platform.ts';
+import type { TestPlatform } from '../../../../test/support/platform.ts';
+import { registerVerifiedPlayer } from '../../../../test/support/players.ts';
+import {
+  betBody,
+  createProvider,
+  fund,
+  ledgerOk,
+  openSession,
+  providerCall,
+} from '../../../../test/support/games.ts';
+import type { TestProvider } from '../../../../test/support/games.ts';
+import { ProviderWalletEngine } from '../games.engine.ts';
+
+/** The same database, except that the statement matching `failOn` throws inside transactions. */
+function faulty(db: Db, failOn: RegExp): Db {
+  const wrap = (q: Queryable): Queryable => ({
+    exec: q.exec,
+    query: async (text, params) => {
+      if (failOn.test(text)) throw new Error('injected fault: the disk said no');
+      return q.query(text, params);
+    },
+  });
+  return {
+    kind: db.kind,
+    query: db.query,
+    exec: db.exec,
+    ping: () => db.ping(),
+    close: async () => undefined,
+    transaction: (work, options) => db.transaction((tx) => work(wrap(tx)), options),
+  };
+}
+
+describe(`provider call atomicity on ${backendName}`, () => {
+  let tp: TestPlatform;
+  let provider: TestProvider;
+
+  before(async () => {
+    tp = await startTestPlatform();
+    provider = await createProvider(tp);
+  });
+  after(async () => {
+    await tp.close();
+  });
+
+  it('leaves nothing behind when the record cannot be written, and applies the retry once', async () => {
+    const player = await registerVerifiedPlayer(tp);
+    await fund(tp, provider.admin, player, '10.00');
+    const token = await openSession(tp, player, provider.gameId);
+    const body = betBody(provider, { player, token }, { amount: '4.00' });
+    const services = {
+      db: tp.running.db,
+      clock: tp.clock,
+      config: tp.config,
+      logger: tp.running.logger,
+    };
+    const engine = new ProviderWalletEngine({
+      db: faulty(tp.running.db, /insert into games\.transactions/),
+      clock: tp.clock,
+      wallet: tp.contexts.wallet.ledgerFor(services),
+      logger: tp.running.logger,
+    });
+    await assert.rejects(
+      engine.submit({
+        kind: 'bet',
+        providerId: provider.providerId,
+        transactionId: body.transactionId,
+        sessionToken: token,
+        playerId: player.playerId,
+        gameId: provider.gameId,
+        roundId: body.roundId,
+        amount: 400n,
+        currency: 'EUR',
+        roundClosed: false,
+      }),
+      /injected fault/,
+    );
+    const count = async (sql: string) =>
+      (await tp.running.db.query<{ n: bigint }>(sql, [player.playerId])).rows[0]!.n;
+    assert.equal(await count('select count(*) as n from games.transactions where player_id = $1'), 0n);
+    assert.equal(await count('select count(*) as n from games.rounds where player_id = $1'), 0n);
+    assert.equal(
+      await count(
+        `select count(*) as n from wallet.transfers t join wallet.accounts a on a.id = t.debit_account_id
+          where a.owner_id = $1 and t.code = 'bet'`,
+      ),
+      0n,
+    );
+    // The provider retries (through the real API): applied once.
+    const retried = await providerCall(tp, provider, 'bet', body);
+    assert.equal(retried.body['status'], 'OK');
+    assert.equal(retried.body['balance'], '6.00');
+    const again = await providerCall(tp, provider, 'bet', body);
+    assert.deepEqual(again.body, retried.body);
+    await ledgerOk(tp, provider.admin);
+  });
+});
