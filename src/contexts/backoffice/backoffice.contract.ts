@@ -23,6 +23,11 @@ export const permissions = {
   'users.write': ['admin'],
   'audit.read': ['admin', 'support', 'risk'],
   'ledger.check': ['admin', 'finance'],
+  'catalogue.read': ['admin', 'support', 'finance', 'risk'],
+  'catalogue.write': ['admin'],
+  'withdrawals.read': ['admin', 'finance'],
+  'withdrawals.decide': ['admin', 'finance'],
+  'cases.read': ['admin', 'finance', 'risk'],
 } as const satisfies Record<string, readonly OperatorRole[]>;
 
 export type BackofficeAction = keyof typeof permissions;

@@ -5,6 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/errors.ts';
 import type { HttpApp } from '../../platform/http/app.ts';
+import type { CurrencyTable } from '../../platform/money/index.ts';
 import { rateLimitedError, scaledRule } from '../../platform/http/rate-limit.ts';
 import type { RateLimiter, RateRule } from '../../platform/http/rate-limit.ts';
 import {
@@ -36,6 +37,10 @@ import {
 } from './backoffice.contract.ts';
 import type { BackofficeAction, Operator } from './backoffice.contract.ts';
 import type { BackofficeService } from './backoffice.service.ts';
+import { registerCatalogueRoutes } from './backoffice.catalogue.ts';
+import type { GamesClient } from '../games/index.ts';
+import type { PaymentsClient } from '../payments/index.ts';
+import { registerWithdrawalRoutes } from './backoffice.withdrawals.ts';
 
 export const adminPrefix = '/admin/v1';
 
@@ -46,6 +51,10 @@ const tags = ['backoffice'];
 
 export interface BackofficeRoutesOptions {
   readonly service: BackofficeService;
+  readonly games: GamesClient;
+  readonly payments?: PaymentsClient;
+  /** For money on the wire in routes whose context answers in minor units. */
+  readonly currencies: CurrencyTable;
   readonly rateLimiter: RateLimiter;
   readonly rateLimitScale: number;
 }
@@ -263,6 +272,17 @@ export function registerBackofficeRoutes(app: HttpApp, options: BackofficeRoutes
       return reply.code(201).send({ transferId: result.transferId });
     },
   );
+
+  registerCatalogueRoutes(app, { prefix: adminPrefix, games: options.games, guard, operatorOf });
+  if (options.payments) {
+    registerWithdrawalRoutes(app, {
+      prefix: adminPrefix,
+      payments: options.payments,
+      currencies: options.currencies,
+      guard,
+      operatorOf,
+    });
+  }
 
   // ---- audit and ledger ---------------------------------------------------------------------------
 

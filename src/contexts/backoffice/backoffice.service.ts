@@ -15,6 +15,8 @@ import { auditPage, mergeAuditPages, recordAudit } from '../../platform/audit/in
 import type { Jwks, PasswordHasher, TokenIssuer } from '../../platform/auth/index.ts';
 import type { Logger } from '../../platform/telemetry/logger.ts';
 import type { PamClient, Player, PlayerLimit } from '../pam/index.ts';
+import type { GamesClient } from '../games/index.ts';
+import type { PaymentsClient } from '../payments/index.ts';
 import type { AccountRef, AuditReport, TransferRequest, WalletClient } from '../wallet/index.ts';
 import type {
   AdjustmentBody,
@@ -58,6 +60,10 @@ export interface BackofficeServiceOptions {
   readonly wallet: WalletClient;
   readonly tokens: TokenIssuer;
   readonly hasher: PasswordHasher;
+  /** The games context: its audit rows join the merged log. */
+  readonly games: Pick<GamesClient, 'auditLog'>;
+  /** The payments context: its audit rows (withdrawal decisions) join the merged log. */
+  readonly payments?: Pick<PaymentsClient, 'auditLog'>;
   /** Where a generated admin password is shown, once. Never the logger: secrets stay out of logs. */
   readonly print?: (text: string) => void;
 }
@@ -137,6 +143,8 @@ export class BackofficeService {
   readonly #wallet: WalletClient;
   readonly #tokens: TokenIssuer;
   readonly #hasher: PasswordHasher;
+  readonly #games: Pick<GamesClient, 'auditLog'>;
+  readonly #payments: Pick<PaymentsClient, 'auditLog'> | undefined;
   readonly #print: (text: string) => void;
   readonly #repository = new BackofficeRepository(backofficeSchema);
 
@@ -149,6 +157,8 @@ export class BackofficeService {
     this.#wallet = options.wallet;
     this.#tokens = options.tokens;
     this.#hasher = options.hasher;
+    this.#games = options.games;
+    this.#payments = options.payments;
     this.#print = options.print ?? ((text) => void process.stdout.write(text));
   }
 
@@ -429,7 +439,11 @@ export class BackofficeService {
     const balances: BalancesJson = {
       cash: formatAmount(cash?.balance ?? 0n, currency),
       bonus: formatAmount(accounts.bonus?.balance ?? 0n, currency),
-      pendingWithdrawal: formatAmount(accounts.withdrawal_hold?.balance ?? 0n, currency),
+      // Held by requested withdrawals (pending credits) and paid ones not yet passed on.
+      pendingWithdrawal: formatAmount(
+        (accounts.withdrawal_hold?.balance ?? 0n) + (accounts.withdrawal_hold?.creditsPending ?? 0n),
+        currency,
+      ),
       withdrawable: formatAmount(cash && cash.available > 0n ? cash.available : 0n, currency),
     };
     return {
@@ -576,11 +590,13 @@ export class BackofficeService {
     if (page.cursor !== undefined && !isUuid(page.cursor))
       throw new AppError('INVALID_REQUEST', 'bad cursor');
     const read = { limit: page.limit, ...(page.cursor !== undefined ? { beforeId: page.cursor } : {}) };
-    const [own, pam] = await Promise.all([
+    const [own, pam, games, payments] = await Promise.all([
       auditPage(this.#db, backofficeSchema, read),
       this.#pam.auditLog(read),
+      this.#games.auditLog(read),
+      this.#payments?.auditLog(read) ?? [],
     ]);
-    const merged = mergeAuditPages([own, pam], page.limit);
+    const merged = mergeAuditPages([own, pam, games, payments], page.limit);
     return {
       items: merged.items.map((entry) => ({
         id: entry.id,

@@ -9,7 +9,10 @@ import { RateLimiter } from '../../platform/http/rate-limit.ts';
 import type { ContextModule, PlatformServices } from '../../platform/runtime/index.ts';
 import type { PamClient } from '../pam/index.ts';
 import type { WalletClient } from '../wallet/index.ts';
+import type { GamesClient } from '../games/index.ts';
+import type { PaymentsClient } from '../payments/index.ts';
 import { registerBackofficeRoutes } from './backoffice.routes.ts';
+import { registerDashboardRoutes } from './backoffice.dashboard.ts';
 import {
   adminTokenAudience,
   adminTokenIssuer,
@@ -25,8 +28,11 @@ const migrations = loadMigrations(path.join(import.meta.dirname, 'migrations'));
 
 export interface BackofficeModuleDeps {
   /** The player-accounts client (in-process, or a library instance in another role's process). */
-  readonly pam: (services: PlatformServices) => PamClient;
+  readonly pam: (services: PlatformServices) => PamClient | Promise<PamClient>;
   readonly wallet: (services: PlatformServices) => WalletClient;
+  readonly games: (services: PlatformServices) => GamesClient | Promise<GamesClient>;
+  /** Optional: without it the withdrawal and case routes are not mounted. */
+  readonly payments?: (services: PlatformServices) => PaymentsClient | Promise<PaymentsClient>;
 }
 
 export function backofficeModule(deps: BackofficeModuleDeps): ContextModule {
@@ -49,21 +55,36 @@ export function backofficeModule(deps: BackofficeModuleDeps): ContextModule {
         audience: adminTokenAudience,
         ttlSeconds: config.accessTokenTtlSeconds,
       });
+      const games = await deps.games(services);
+      const payments = deps.payments ? await deps.payments(services) : undefined;
       const service = new BackofficeService({
         db: services.db,
         clock: services.clock,
         config,
         logger,
-        pam: deps.pam(services),
+        pam: await deps.pam(services),
         wallet: deps.wallet(services),
         tokens,
         hasher: new PasswordHasher(),
+        games,
+        ...(payments ? { payments } : {}),
       });
       await service.ensureFirstAdmin();
       registerBackofficeRoutes(app, {
         service,
+        games,
+        ...(payments ? { payments } : {}),
+        currencies: config.currencies,
         rateLimiter: new RateLimiter({ clock: services.clock }),
         rateLimitScale: config.rateLimitScale,
+      });
+      await registerDashboardRoutes(app, {
+        service,
+        services,
+        pam: await deps.pam(services),
+        wallet: deps.wallet(services),
+        games,
+        ...(payments ? { payments } : {}),
       });
 
       let sweeping: Promise<unknown> = Promise.resolve();

@@ -14,6 +14,7 @@ import { createLogger } from '../../../platform/telemetry/logger.ts';
 import { backendName, openTestDb } from '../../../../test/support/backend.ts';
 import type { TestDb } from '../../../../test/support/backend.ts';
 import type { PamClient } from '../../pam/index.ts';
+import type { GamesClient } from '../../games/index.ts';
 import type { WalletClient } from '../../wallet/index.ts';
 import { backofficeModule } from '../index.ts';
 import { BackofficeService, backofficeSchema, defaultAdminEmail } from '../backoffice.service.ts';
@@ -45,6 +46,7 @@ describe(`first back-office admin on ${backendName}`, () => {
     const module = backofficeModule({
       pam: () => ({}) as PamClient,
       wallet: () => ({}) as WalletClient,
+      games: () => ({}) as GamesClient,
     });
     await migrate(testDb.db, module.migrations);
   });
@@ -78,6 +80,7 @@ describe(`first back-office admin on ${backendName}`, () => {
       logger: createLogger({ level: 'info', destination }),
       pam: {} as PamClient,
       wallet: {} as WalletClient,
+      games: { auditLog: async () => [] },
       tokens,
       hasher,
       print: (text) => printed.push(text),
