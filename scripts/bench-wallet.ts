@@ -158,13 +158,11 @@ async function pgbench(): Promise<number> {
 
 function statementLabel(sql: string): string {
   const s = sql.replace(/\s+/g, ' ').toLowerCase();
-  if (s.includes('for update')) return 'lock accounts (select … for update)';
-  if (s.startsWith('select') && s.includes('from wallet.transfers where id = any'))
-    return 'prior transfers by id';
-  if (s.includes('from wallet.refusals')) return 'prior refusals by id';
-  if (s.includes('from wallet.policies')) return 'policies';
-  if (s.includes('from wallet.limits')) return 'limits in force';
-  if (s.includes('from wallet.play_hours')) return 'play windows';
+  if (s.startsWith('select id, debits_posted')) return 'lock accounts (counters, for update on postgres)';
+  if (s.includes('left join wallet.refusals')) return 'prior transfers and refusals by id';
+  if (s.includes('left join wallet.policies')) return 'bettors: policy, limits';
+  if (s.includes('from wallet.play_hours')) return 'play windows (bettors with limits)';
+  if (s.startsWith('select') && s.includes('from wallet.accounts where id = any')) return 'accounts by id';
   if (s.startsWith('insert into wallet.transfers')) return 'insert transfers';
   if (s.startsWith('update wallet.accounts')) return 'update accounts';
   if (s.startsWith('insert into wallet.refusals')) return 'insert refusals';
@@ -178,7 +176,9 @@ const profileRules: ProfileRules = {
   label: statementLabel,
   // The batch's requests: the ids it looks up among the prior transfers.
   batchSize: (_sql, label, params) =>
-    label === 'prior transfers by id' && Array.isArray(params?.[0]) ? params[0].length : undefined,
+    label === 'prior transfers and refusals by id' && Array.isArray(params?.[0])
+      ? params[0].length
+      : undefined,
   unsized: 0,
 };
 

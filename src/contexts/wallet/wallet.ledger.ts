@@ -443,10 +443,7 @@ function applyTransfer(
     allowOverdraft: false,
     timeoutAt: timeoutSeconds === undefined ? null : new Date(input.now.getTime() + timeoutSeconds * 1000),
   });
-  if (!pending) {
-    checkPlayCounters(input, batch, chain, transfer, debit, credit);
-    recordPlay(chain, transfer, debit, credit, 1n, input.now);
-  }
+  if (!pending) recordPlay(chain, transfer, debit, credit, 1n, input.now);
   return transfer;
 }
 
@@ -621,26 +618,4 @@ function playWindow(
     }
   }
   return window;
-}
-
-/**
- * Stakes and wins are summed per player and hour, and over the limit windows, in int8: a bet or
- * win that would take the player's month window past that is refused as OVERFLOW (without this,
- * the SQL failed the whole batch, and every later bet of the player). The month window holds
- * every hour that any later window sums, so keeping it in range keeps every stored sum in range.
- */
-function checkPlayCounters(
-  input: BatchInput,
-  batch: Overlay,
-  chain: Overlay,
-  transfer: StoredTransfer,
-  debit: AccountState,
-  credit: AccountState,
-): void {
-  const play = playOf(transfer, debit, credit);
-  if (play === undefined) return;
-  const window = playWindow(input, batch, chain, play.playerId, 'month');
-  if ((play.stake ? window.wagered : window.won) + transfer.amount > minorMax) {
-    throw new Refused('OVERFLOW', "the player's play counters would exceed their limit");
-  }
 }

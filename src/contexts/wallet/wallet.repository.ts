@@ -34,8 +34,9 @@ export interface AccountSpec {
   overdraftLimit: bigint;
 }
 
-const ACCOUNT_COLUMNS = `id, key, currency, owner_type, owner_id, kind, guarded, overdraft_limit,
-  debits_posted, credits_posted, debits_pending, credits_pending, version`;
+const COUNTER_COLUMNS = 'debits_posted, credits_posted, debits_pending, credits_pending, version';
+const ACCOUNT_COLUMNS = `id, key, currency, owner_type, owner_id, kind, guarded, overdraft_limit, ${COUNTER_COLUMNS}`;
+type CounterColumn = 'debits_posted' | 'credits_posted' | 'debits_pending' | 'credits_pending' | 'version';
 
 interface AccountRow {
   id: bigint;
@@ -51,6 +52,23 @@ interface AccountRow {
   debits_pending: bigint;
   credits_pending: bigint;
   version: bigint;
+}
+
+function countersOf(row: Pick<AccountRow, CounterColumn>): Counters {
+  return {
+    debitsPosted: row.debits_posted,
+    creditsPosted: row.credits_posted,
+    debitsPending: row.debits_pending,
+    creditsPending: row.credits_pending,
+    version: row.version,
+  };
+}
+
+/** A batch's bettors: policy (if set), limits in force (if any), play windows (if limited). */
+export interface BettorFacts {
+  policies: Map<string, { status: string; kycVerified: boolean }>;
+  limits: Map<string, LimitInForce[]>;
+  windows: Map<string, Record<'day' | 'week' | 'month', PlayWindow>>;
 }
 
 function toAccount(row: AccountRow): AccountState {
@@ -230,15 +248,33 @@ export class WalletRepository {
 
   /**
    * Locks accounts in one global order (ascending id) so that no two batches, in any number of
-   * processes, can wait on each other in a cycle: no deadlocks, ever.
+   * processes, can wait on each other in a cycle: no deadlocks, ever. Only the counters are read
+   * under the lock; an account's other facts never change, so those of `known` accounts come
+   * from the caller's cache and only the rest are read. PGlite is one connection, taken by one
+   * transaction at a time (and one process: its data folder is locked): nothing can change the
+   * rows between this read and the batch's update, so there it reads without row locks, which
+   * would only cost a write to every row.
    */
-  async lockAccounts(tx: Queryable, ids: readonly bigint[]): Promise<Map<bigint, AccountState>> {
+  async lockAccounts(
+    tx: Queryable,
+    ids: readonly bigint[],
+    known: (id: bigint) => AccountState | undefined,
+  ): Promise<Map<bigint, AccountState>> {
     const sorted = [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const { rows } = await tx.query<AccountRow>(
-      `select ${ACCOUNT_COLUMNS} from wallet.accounts where id = any($1::int8[]) order by id for update`,
+    const { rows } = await tx.query<Pick<AccountRow, 'id' | CounterColumn>>(
+      `select id, ${COUNTER_COLUMNS} from wallet.accounts where id = any($1::int8[]) order by id${this.#db.kind === 'pglite' ? '' : ' for update'}`,
       [sorted],
     );
-    return new Map(rows.map((row) => [row.id, toAccount(row)]));
+    const locked = new Map<bigint, AccountState>();
+    const unknown: bigint[] = [];
+    for (const row of rows) {
+      const facts = known(row.id);
+      if (facts === undefined) unknown.push(row.id);
+      else locked.set(row.id, { ...facts, ...countersOf(row) });
+    }
+    // Read after the lock: these rows are ours until commit, so the counters are the same.
+    for (const account of await this.accountsById(tx, unknown)) locked.set(account.id, account);
+    return locked;
   }
 
   async transfersById(q: Queryable, ids: readonly string[]): Promise<Map<string, StoredTransfer>> {
@@ -250,21 +286,40 @@ export class WalletRepository {
     return new Map(rows.map((row) => [row.id, toTransfer(row)]));
   }
 
+  /** The stored transfer or refusal under each id, in one statement (most ids have neither). */
   async priorOutcomes(tx: Queryable, ids: readonly string[]): Promise<Map<string, PriorOutcome>> {
     const prior = new Map<string, PriorOutcome>();
-    for (const [id, transfer] of await this.transfersById(tx, ids))
-      prior.set(id, { type: 'transfer', transfer });
-    const { rows } = await tx.query<{
-      id: string;
-      request_hash: string;
-      code: RefusalCode;
-      created_at: Date;
-    }>('select id, request_hash, code, created_at from wallet.refusals where id = any($1::text[])', [ids]);
+    if (ids.length === 0) return prior;
+    const { rows } = await tx.query<
+      Partial<TransferRow> & {
+        asked: string;
+        refusal_hash: string | null;
+        refusal_code: RefusalCode | null;
+        refused_at: Date | null;
+      }
+    >(
+      `select u.id as asked, ${TRANSFER_COLUMNS.replace(/(\w+)/g, 't.$1')},
+              r.request_hash as refusal_hash, r.code as refusal_code, r.created_at as refused_at
+         from unnest($1::text[]) as u(id)
+         left join wallet.transfers t on t.id = u.id
+         left join wallet.refusals r on r.id = u.id
+        where t.id is not null or r.id is not null`,
+      [ids],
+    );
     for (const row of rows) {
-      prior.set(row.id, {
-        type: 'refusal',
-        refusal: { id: row.id, requestHash: row.request_hash, code: row.code, createdAt: row.created_at },
-      });
+      if (row.seq !== null && row.seq !== undefined) {
+        prior.set(row.asked, { type: 'transfer', transfer: toTransfer(row as TransferRow) });
+      } else if (row.refusal_code !== null) {
+        prior.set(row.asked, {
+          type: 'refusal',
+          refusal: {
+            id: row.asked,
+            requestHash: row.refusal_hash!,
+            code: row.refusal_code,
+            createdAt: row.refused_at!,
+          },
+        });
+      }
     }
     return prior;
   }
@@ -288,79 +343,77 @@ export class WalletRepository {
     return new Set(rows.map((row) => row.reverses_id));
   }
 
-  async policies(
-    tx: Queryable,
-    players: readonly string[],
-  ): Promise<Map<string, { status: string; kycVerified: boolean }>> {
-    if (players.length === 0) return new Map();
-    const { rows } = await tx.query<{ player_id: string; status: string; kyc_verified: boolean }>(
-      'select player_id, status, kyc_verified from wallet.policies where player_id = any($1::text[])',
-      [players],
-    );
-    return new Map(rows.map((row) => [row.player_id, { status: row.status, kycVerified: row.kyc_verified }]));
-  }
-
-  async limitsInForce(
-    q: Queryable,
-    players: readonly string[],
-    now: Date,
-  ): Promise<Map<string, LimitInForce[]>> {
-    const limits = new Map<string, LimitInForce[]>();
-    if (players.length === 0) return limits;
+  /**
+   * What the debit path needs of each bettor: their policy and the limits in force at `now`, in
+   * one statement; then, for the bettors with a limit only, their stakes and wins in the day,
+   * week and month windows ending then (one index range scan per player: with
+   * `player_id = any($1)` the planner chose a sequential scan of play_hours once it held a few
+   * thousand rows).
+   */
+  async bettorFacts(q: Queryable, bettors: readonly string[], now: Date): Promise<BettorFacts> {
+    const facts: BettorFacts = { policies: new Map(), limits: new Map(), windows: new Map() };
+    if (bettors.length === 0) return facts;
     const { rows } = await q.query<{
       player_id: string;
-      kind: 'loss' | 'wager';
-      period: 'day' | 'week' | 'month';
-      amount: bigint | null;
+      status: string | null;
+      kyc_verified: boolean | null;
+      limits: string[] | null;
     }>(
-      `select distinct on (player_id, kind, period) player_id, kind, period, amount
-       from wallet.limits where player_id = any($1::text[]) and effective_at <= $2
-       order by player_id, kind, period, effective_at desc`,
-      [players, now],
+      `select p.id as player_id, pol.status, pol.kyc_verified, l.limits
+         from unnest($1::text[]) as p(id)
+         left join wallet.policies pol on pol.player_id = p.id
+         cross join lateral (
+           select array_agg(f.kind || ' ' || f.period || ' ' || f.amount) as limits
+             from (select distinct on (kind, period) kind, period, amount
+                     from wallet.limits where player_id = p.id and effective_at <= $2
+                    order by kind, period, effective_at desc) f
+            where f.amount is not null) l`,
+      [[...new Set(bettors)], now],
     );
     for (const row of rows) {
-      if (row.amount === null) continue;
-      const list = limits.get(row.player_id) ?? [];
-      list.push({ kind: row.kind, period: row.period, amount: row.amount });
-      limits.set(row.player_id, list);
+      if (row.status !== null)
+        facts.policies.set(row.player_id, { status: row.status, kycVerified: row.kyc_verified === true });
+      if (row.limits === null) continue;
+      facts.limits.set(
+        row.player_id,
+        row.limits.map((limit) => {
+          const [kind, period, amount] = limit.split(' ');
+          return {
+            kind: kind as LimitInForce['kind'],
+            period: period as LimitInForce['period'],
+            amount: BigInt(amount!),
+          };
+        }),
+      );
     }
-    return limits;
-  }
-
-  /** Stakes and wins per player in the day, week and month windows ending at `now`. */
-  async playWindows(
-    q: Queryable,
-    players: readonly string[],
-    now: Date,
-  ): Promise<Map<string, Record<'day' | 'week' | 'month', PlayWindow>>> {
-    const windows = new Map<string, Record<'day' | 'week' | 'month', PlayWindow>>();
-    if (players.length === 0) return windows;
-    const day = new Date(windowStartMs(now, 'day'));
-    const week = new Date(windowStartMs(now, 'week'));
-    const month = new Date(windowStartMs(now, 'month'));
-    // One index range scan per player (lateral): with `player_id = any($1)` the planner chose a
-    // sequential scan of the whole table once it held a few thousand rows, and this query became
-    // half of every batch's time (measured with bench:wallet --profile).
-    const { rows } = await q.query<Record<string, bigint> & { player_id: string }>(
+    if (facts.limits.size === 0) return facts;
+    // Numeric sums, read as text: exact whatever their size.
+    const windows = await q.query<Record<string, string> & { player_id: string }>(
       `select p.id as player_id, w.*
          from unnest($1::text[]) as p(id) cross join lateral (
-           select coalesce(sum(wagered) filter (where hour > $2), 0)::int8 as wagered_day,
-                  coalesce(sum(won) filter (where hour > $2), 0)::int8 as won_day,
-                  coalesce(sum(wagered) filter (where hour > $3), 0)::int8 as wagered_week,
-                  coalesce(sum(won) filter (where hour > $3), 0)::int8 as won_week,
-                  coalesce(sum(wagered), 0)::int8 as wagered_month,
-                  coalesce(sum(won), 0)::int8 as won_month
+           select coalesce(sum(wagered) filter (where hour > $2), 0)::text as wagered_day,
+                  coalesce(sum(won) filter (where hour > $2), 0)::text as won_day,
+                  coalesce(sum(wagered) filter (where hour > $3), 0)::text as wagered_week,
+                  coalesce(sum(won) filter (where hour > $3), 0)::text as won_week,
+                  coalesce(sum(wagered), 0)::text as wagered_month,
+                  coalesce(sum(won), 0)::text as won_month
              from wallet.play_hours h where h.player_id = p.id and h.hour > $4) w`,
-      [[...new Set(players)], day, week, month],
+      [
+        [...facts.limits.keys()],
+        new Date(windowStartMs(now, 'day')),
+        new Date(windowStartMs(now, 'week')),
+        new Date(windowStartMs(now, 'month')),
+      ],
     );
-    for (const row of rows) {
-      windows.set(row.player_id, {
-        day: { wagered: row['wagered_day']!, won: row['won_day']! },
-        week: { wagered: row['wagered_week']!, won: row['won_week']! },
-        month: { wagered: row['wagered_month']!, won: row['won_month']! },
+    const sum = (row: Record<string, string>, column: string): bigint => BigInt(row[column]!);
+    for (const row of windows.rows) {
+      facts.windows.set(row.player_id, {
+        day: { wagered: sum(row, 'wagered_day'), won: sum(row, 'won_day') },
+        week: { wagered: sum(row, 'wagered_week'), won: sum(row, 'won_week') },
+        month: { wagered: sum(row, 'wagered_month'), won: sum(row, 'won_month') },
       });
     }
-    return windows;
+    return facts;
   }
 
   /** Writes a batch's outcome: a fixed number of statements, whatever the batch size. */
@@ -437,7 +490,7 @@ export class WalletRepository {
       const hours = output.playHours;
       await tx.query(
         `insert into wallet.play_hours as p (player_id, hour, wagered, won)
-         select * from unnest($1::text[], $2::timestamptz[], $3::int8[], $4::int8[])
+         select * from unnest($1::text[], $2::timestamptz[], $3::numeric[], $4::numeric[])
          on conflict (player_id, hour) do update set wagered = p.wagered + excluded.wagered, won = p.won + excluded.won`,
         [
           hours.map((h) => h.playerId),
@@ -492,12 +545,15 @@ export class WalletRepository {
     }
     const unique = [...rows.values()];
     await this.#db.transaction(async (tx) => {
-      // A change supersedes whatever was scheduled after it for the same limit: lowering a limit
-      // while a raise waits out its cooling-off period cancels that raise.
+      // A change supersedes whatever was scheduled after it for the same limit and has not come
+      // into force: lowering a limit while a raise waits out its cooling-off period cancels that
+      // raise. Rows already in force stay (they are history, and a back-dated change must not
+      // delete a later, lower limit: that would raise the limit at once).
       await tx.query(
         `delete from wallet.limits l using unnest($2::text[], $3::text[], $4::timestamptz[]) as c(kind, period, at)
-         where l.player_id = $1 and l.kind = c.kind and l.period = c.period and l.effective_at > c.at`,
-        [playerId, unique.map((c) => c.kind), unique.map((c) => c.period), unique.map((c) => c.at)],
+         where l.player_id = $1 and l.kind = c.kind and l.period = c.period
+           and l.effective_at > greatest(c.at, $5::timestamptz)`,
+        [playerId, unique.map((c) => c.kind), unique.map((c) => c.period), unique.map((c) => c.at), now],
       );
       await tx.query(
         `insert into wallet.limits as l (player_id, kind, period, effective_at, amount)

@@ -72,6 +72,9 @@ export interface WalletOptions {
   systemShards?: number;
 }
 
+/** Fewer requests than this are not split over connections: each batch has a fixed cost. */
+const BATCH_SPLIT_MIN = 16;
+
 /** Ids starting with this are the wallet's own (expiries); callers may not use them. */
 const INTERNAL_ID_PREFIX = '~';
 const BATCH_RETRIES_MAX = 3;
@@ -385,11 +388,19 @@ export class WalletService implements WalletLedger {
 
   #startBatches(): void {
     while (this.#inFlight < this.#batchesInFlightMax && this.#queue.length > 0) {
+      // Spread what is waiting over the free connections: callers answered by one batch come
+      // back together, and one batch taking all of them would leave the other connections (and
+      // the server's other cores) idle while it runs its statements one after another.
+      const free = this.#batchesInFlightMax - this.#inFlight;
+      const share = Math.min(
+        this.#batchSizeMax,
+        Math.max(BATCH_SPLIT_MIN, Math.ceil(this.#queuedRequests / free)),
+      );
       const jobs: Job[] = [];
       let size = 0;
       while (
         this.#queue.length > 0 &&
-        (jobs.length === 0 || size + this.#queue[0]!.requests.length <= this.#batchSizeMax)
+        (jobs.length === 0 || size + this.#queue[0]!.requests.length <= share)
       ) {
         const job = this.#queue.shift()!;
         jobs.push(job);
@@ -542,28 +553,20 @@ export class WalletService implements WalletLedger {
     }
     for (const transfer of referenced.values())
       accountIds.push(transfer.debitAccountId, transfer.creditAccountId);
-    const accounts = await this.#repository.lockAccounts(tx, accountIds);
+    const accounts = await this.#repository.lockAccounts(tx, accountIds, (id) => this.#accountsById.get(id));
     // Everything read from here on was committed before our locks were granted.
     const ids = requests.map((prepared) => prepared.request.id);
     const prior = await this.#repository.priorOutcomes(tx, ids);
     const resolutions = await this.#repository.resolutions(tx, [...referencedIds]);
     const reversed = await this.#repository.reversed(tx, [...referencedIds]);
-    // Bets need the player's policy and limits; bets and wins both need the play windows (the
-    // ledger keeps a player's play counters within int8).
+    // Bets from a player's account need the player's policy, limits and (with a limit) play.
     const bettors = new Set<string>();
-    const players = new Set<string>();
     for (const prepared of requests) {
-      if (prepared.request.type !== 'transfer') continue;
-      const code = prepared.request.code;
-      const id = code === 'bet' ? prepared.debitId : code === 'win' ? prepared.creditId : undefined;
-      const owner = id === undefined ? undefined : accounts.get(id);
-      if (owner?.ownerType !== 'player') continue;
-      players.add(owner.ownerId);
-      if (code === 'bet') bettors.add(owner.ownerId);
+      if (prepared.request.type !== 'transfer' || prepared.request.code !== 'bet') continue;
+      const owner = prepared.debitId === undefined ? undefined : accounts.get(prepared.debitId);
+      if (owner?.ownerType === 'player') bettors.add(owner.ownerId);
     }
-    const policies = await this.#repository.policies(tx, [...bettors]);
-    const limits = await this.#repository.limitsInForce(tx, [...bettors], now);
-    const windows = await this.#repository.playWindows(tx, [...players], now);
+    const { policies, limits, windows } = await this.#repository.bettorFacts(tx, [...bettors], now);
     const output = executeBatch(
       { now, accounts, prior, referenced, resolutions, reversed, policies, limits, windows },
       requests,

@@ -17,8 +17,8 @@
 //  - Transfers: ACCOUNT_NOT_FOUND (a player's accounts must be opened; system accounts are created
 //    on first use), then for bets from a player's account PLAYER_BLOCKED and LIMIT_EXCEEDED, then
 //    OVERFLOW of a counter, then INSUFFICIENT_FUNDS on a guarded (player) account: debits posted +
-//    debits pending may not pass credits posted (plus the overdraft limit, for reversals only);
-//    last, OVERFLOW when a player's stakes (or wins) over the month window would pass int8.
+//    debits pending may not pass credits posted (plus the overdraft limit, for reversals only).
+//    A player's play counters have no ceiling: stakes and wins never cause an OVERFLOW.
 //  - Post/void: PENDING_NOT_FOUND, PENDING_ALREADY_POSTED, PENDING_ALREADY_VOIDED, PENDING_EXPIRED
 //    (expired, or past its timeout and not yet swept), POST_EXCEEDS_PENDING.
 //  - Reverse: TRANSFER_NOT_FOUND, NOT_REVERSIBLE (only single transfers and posts that moved money),
@@ -331,6 +331,16 @@ export class ReferenceModel {
   setLimits(playerId: string, changes: readonly LimitChange[], nowMs: number): void {
     const byPlayer = this.#limits.get(playerId) ?? new Map<string, LimitRow[]>();
     this.#limits.set(playerId, byPlayer);
+    // A change cancels the rows of its limit scheduled after it that are not in force yet (a
+    // lowered limit cancels a pending raise); rows in force stay. Only rows from before this call.
+    for (const change of changes) {
+      const key = `${change.kind}:${change.period}`;
+      const after = Math.max(change.effectiveAt?.getTime() ?? nowMs, nowMs);
+      byPlayer.set(
+        key,
+        (byPlayer.get(key) ?? []).filter((row) => row.effectiveAtMs <= after),
+      );
+    }
     for (const change of changes) {
       const key = `${change.kind}:${change.period}`;
       const effectiveAtMs = change.effectiveAt?.getTime() ?? nowMs;
@@ -561,10 +571,7 @@ export class ReferenceModel {
       }),
     );
     // Only money that moved is play: a reservation is not (yet) a stake.
-    if (!pending) {
-      this.#checkPlayCounters(transfer, nowMs);
-      this.#countPlay(transfer, 1n);
-    }
+    if (!pending) this.#countPlay(transfer, 1n);
     return transfer;
   }
 
@@ -723,16 +730,6 @@ export class ReferenceModel {
       return { playerId: transfer.credit.playerId, stake: false };
     }
     return undefined;
-  }
-
-  /** A player's stakes, or wins, over the last month may not pass the int8 ceiling either. */
-  #checkPlayCounters(transfer: ModelTransfer, nowMs: number): void {
-    const play = this.#playOf(transfer);
-    if (play === undefined) return;
-    const sums = this.#windowSums(play.playerId, 'month', nowMs);
-    if ((play.stake ? sums.wagered : sums.won) + transfer.amount > counterMax) {
-      throw new ModelRefusal('OVERFLOW');
-    }
   }
 
   #countPlay(transfer: ModelTransfer, sign: bigint): void {

@@ -224,6 +224,48 @@ describe(`wallet on ${backendName}`, () => {
     okResult((await f.wallet.execute([bet('p6-b6', 'p6', 50n)]))[0]);
   });
 
+  it('cancels a pending raise when a limit is lowered, but never a limit already in force', async () => {
+    await fundedPlayer(f.wallet, 'p9', 10_000n);
+    await f.wallet.setLimits('p9', [{ kind: 'wager', period: 'day', amount: 100n }]);
+    const later = new Date(Date.now() + 3_600_000);
+    await f.wallet.setLimits('p9', [{ kind: 'wager', period: 'day', amount: 5_000n, effectiveAt: later }]);
+    // A lower limit now cancels the raise scheduled for later…
+    await f.wallet.setLimits('p9', [{ kind: 'wager', period: 'day', amount: 50n }]);
+    assert.equal(code((await f.wallet.execute([bet('p9-b1', 'p9', 51n)]))[0]), 'LIMIT_EXCEEDED');
+    // …and a change dated before the limit in force does not remove it: 50 stays in force.
+    await f.wallet.setLimits('p9', [
+      { kind: 'wager', period: 'day', amount: 9_000n, effectiveAt: new Date(Date.now() - 60_000) },
+    ]);
+    assert.equal(code((await f.wallet.execute([bet('p9-b2', 'p9', 51n)]))[0]), 'LIMIT_EXCEEDED');
+    okResult((await f.wallet.execute([bet('p9-b3', 'p9', 50n)]))[0]);
+  });
+
+  it('counts stakes and wins past the int8 range exactly: play counters have no ceiling', async () => {
+    const half = 2n ** 62n;
+    await f.wallet.openPlayerAccounts('p10', 'EUR');
+    await f.wallet.setPolicy('p10', { status: 'active', kycVerified: true });
+    // Two wins of 2^62 in one hour, into two accounts from two houses (no account counter passes
+    // int8), so the player's hour of play holds 2^63: refused as OVERFLOW when it was int8.
+    const winInto = (id: string, kind: 'cash' | 'bonus', ref: string): WalletRequest => ({
+      type: 'transfer',
+      id,
+      debit: { system: 'game_revenue', ref },
+      credit: { player: 'p10', kind },
+      amount: half,
+      currency: 'EUR',
+      code: 'win',
+    });
+    okResult((await f.wallet.execute([winInto('p10-w1', 'cash', 'acme')]))[0]);
+    okResult((await f.wallet.execute([winInto('p10-w2', 'bonus', 'other')]))[0]);
+    // The windows are read exactly: a loss limit of 0 still lets a bet through (wins of 2^63
+    // outweigh it), a wager limit of 9 refuses a bet of 10.
+    await f.wallet.setLimits('p10', [{ kind: 'loss', period: 'day', amount: 0n }]);
+    okResult((await f.wallet.execute([bet('p10-b1', 'p10', 10n)]))[0]);
+    await f.wallet.setLimits('p10', [{ kind: 'wager', period: 'day', amount: 19n }]);
+    okResult((await f.wallet.execute([bet('p10-b2', 'p10', 9n)]))[0]);
+    assert.equal(code((await f.wallet.execute([bet('p10-b3', 'p10', 1n)]))[0]), 'LIMIT_EXCEEDED');
+  });
+
   it('keeps a statement with the balance after each entry, and the balance at a past time', async () => {
     const page = await f.wallet.statement({ player: 'p1', kind: 'cash' }, 'EUR', { limit: 2 });
     assert.equal(page.items.length, 2);

@@ -68,6 +68,58 @@ describe(`db on ${backendName}`, () => {
     assert.equal(result.rowCount, 1);
   });
 
+  it('reads the same values inside a transaction (prepared statements) as outside, and recovers from an error there', async () => {
+    const sql = `select $1::int8 as big, $2::text as text, $3::bool as flag, $4::timestamptz as at,
+                        $5::jsonb as doc, $6::int8[] as list, $7::text[] as names, $8::int8 as none`;
+    const params = [
+      -9223372036854775808n,
+      'it\'s "quoted"',
+      true,
+      new Date('2026-11-21T10:00:00.123Z'),
+      JSON.stringify({ a: [1, 'x'] }),
+      [1n, null, 3n],
+      ['a,b', 'c"d', ''],
+      null,
+    ];
+    const outside = (await test.db.query(sql, params)).rows;
+    for (let run = 0; run < 3; run++) {
+      // The first run prepares the statement, later runs reuse it.
+      const inside = await test.db.transaction(async (tx) => (await tx.query(sql, params)).rows);
+      assert.deepEqual(inside, outside);
+    }
+    assert.deepEqual(outside[0], {
+      big: -9223372036854775808n,
+      text: params[1],
+      flag: true,
+      at: params[3],
+      doc: { a: [1, 'x'] },
+      list: [1n, null, 3n],
+      names: ['a,b', 'c"d', ''],
+      none: null,
+    });
+    // A failing statement inside a transaction: the transaction rolls back with the server's
+    // error code, and the same statements work again afterwards.
+    const insert = 'insert into demo.account (id, balance) values ($1, $2)';
+    const error = await test.db
+      .transaction(async (tx) => {
+        await tx.query(insert, ['p1', 5n]);
+        await tx.query(insert, ['p1', 6n]);
+      })
+      .catch((e: unknown) => e);
+    assert.ok(isUniqueViolation(error));
+    const counted = await test.db.transaction(async (tx) => {
+      await tx.query(insert, ['p1', 7n]);
+      return (await tx.query('update demo.account set balance = balance + $1 where id = $2', [1n, 'p1']))
+        .rowCount;
+    });
+    assert.equal(counted, 1);
+    const { rows } = await test.db.query<{ balance: bigint }>(
+      'select balance from demo.account where id = $1',
+      ['p1'],
+    );
+    assert.equal(rows[0]?.balance, 8n);
+  });
+
   it('opens transactions at the requested isolation level', async () => {
     const level = await test.db.transaction(
       async (tx) =>
