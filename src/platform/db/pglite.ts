@@ -3,10 +3,9 @@
 // `relaxedDurability`): an acknowledged write is on disk.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse, PGlite, protocol, types } from '@electric-sql/pglite';
+import { PGlite, types } from '@electric-sql/pglite';
 import type { Transaction } from '@electric-sql/pglite';
-
-type BackendMessage = Awaited<ReturnType<PGlite['execProtocol']>>['messages'][number];
+import { PgliteStatements } from './pglite-prepared.ts';
 import type { Db, Queryable, QueryResult, TransactionOptions } from './db.ts';
 
 interface PgliteLike {
@@ -26,89 +25,8 @@ function wrap(target: PgliteLike): Queryable {
   };
 }
 
-// Statements with parameters run inside a transaction are prepared once per database under a
-// name (the platform's SQL is a fixed set of strings), and each later call is one trip into the
-// engine: Bind, Execute, Sync. PGlite's own query() parses, plans and describes the text on every
-// call in six trips; for the wallet's batch statements that was most of the engine's time.
-// (Outside a transaction PGlite's query() keeps its mutex; the fast path runs only where the
-// transaction already holds the engine.)
-interface Prepared {
-  readonly name: string;
-  readonly paramTypes: number[];
-  /** The statement's row description, put in front of each call's data rows to parse them. */
-  readonly rowDescription: BackendMessage | undefined;
-}
-
-const PREPARED_MAX = 10_000;
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
-class PreparedStatements {
-  readonly #pglite: PGlite;
-  readonly #statements = new Map<string, Prepared>();
-
-  constructor(pglite: PGlite) {
-    this.#pglite = pglite;
-  }
-
-  /** Runs `text` as a prepared statement, or returns undefined when it should not be prepared. */
-  async query<Row>(text: string, params: readonly unknown[]): Promise<QueryResult<Row> | undefined> {
-    const prepared = await this.#prepare(text);
-    if (prepared === undefined) return undefined;
-    const values = params.map((param, i) => {
-      if (param === null || param === undefined) return null;
-      const serialize = this.#pglite.serializers[prepared.paramTypes[i]!];
-      // As PGlite's query() does: its serializers cover the types the platform binds.
-      return serialize ? serialize(param) : (param as { toString(): string }).toString();
-    });
-    const { messages } = await this.#pglite.execProtocol(
-      concat([
-        protocol.serialize.bind({ statement: prepared.name, values }),
-        protocol.serialize.execute({}),
-        protocol.serialize.sync(),
-      ]),
-      { syncToFs: false },
-    );
-    const [result] = parse.parseResults(
-      prepared.rowDescription ? [prepared.rowDescription, ...messages] : messages,
-      this.#pglite.parsers,
-    );
-    const rows = (result?.rows ?? []) as Row[];
-    return { rows, rowCount: result?.affectedRows || rows.length };
-  }
-
-  async #prepare(text: string): Promise<Prepared | undefined> {
-    const known = this.#statements.get(text);
-    if (known !== undefined) return known;
-    if (this.#statements.size >= PREPARED_MAX) return undefined; // dynamic SQL: do not prepare
-    const name = `p${this.#statements.size}`;
-    const { messages } = await this.#pglite.execProtocol(
-      concat([
-        protocol.serialize.parse({ name, text }),
-        protocol.serialize.describe({ type: 'S', name }),
-        protocol.serialize.sync(),
-      ]),
-      { syncToFs: false },
-    );
-    const prepared: Prepared = {
-      name,
-      paramTypes: parse.parseDescribeStatementResults(messages),
-      rowDescription: messages.find((message) => message.name === 'rowDescription'),
-    };
-    this.#statements.set(text, prepared);
-    return prepared;
-  }
-}
-
-function wrapTransaction(tx: Transaction, statements: PreparedStatements): Queryable {
+/** A transaction's queries: prepared statements where they have parameters (pglite-prepared.ts). */
+function wrapTransaction(tx: Transaction, statements: PgliteStatements): Queryable {
   const plain = wrap(tx);
   return {
     query: async <Row>(text: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> =>
@@ -174,7 +92,7 @@ export async function openPglite(options: PgliteOptions): Promise<Db> {
     throw error;
   }
   const base = wrap(pglite);
-  const statements = new PreparedStatements(pglite);
+  const statements = new PgliteStatements(pglite);
   let closed = false;
   return {
     kind: 'pglite',

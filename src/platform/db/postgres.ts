@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Db, Queryable, QueryResult, TransactionOptions } from './db.ts';
 import { beginStatement, INT8_ARRAY_OID, INT8_OID } from './db.ts';
+import { arrayLiteral, isPlainArray } from './params.ts';
 
 // pg's own parsers, typed loosely: its TypeId enum does not list every oid we pass through.
 const builtinParser = pg.types.getTypeParser as (
@@ -45,7 +46,7 @@ function statementName(text: string): string | undefined {
 function wrap(target: pg.Pool | pg.PoolClient): Queryable {
   return {
     query: async <Row>(text: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> => {
-      const values = params as unknown[];
+      const values = params.map((param) => (isPlainArray(param) ? arrayLiteral(param) : param));
       const name = params.length > 0 ? statementName(text) : undefined;
       const result = await target.query(name === undefined ? { text, values } : { name, text, values });
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };

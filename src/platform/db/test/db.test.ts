@@ -70,7 +70,10 @@ describe(`db on ${backendName}`, () => {
 
   it('reads the same values inside a transaction (prepared statements) as outside, and recovers from an error there', async () => {
     const sql = `select $1::int8 as big, $2::text as text, $3::bool as flag, $4::timestamptz as at,
-                        $5::jsonb as doc, $6::int8[] as list, $7::text[] as names, $8::int8 as none`;
+                        $5::jsonb as doc, $6::int8[] as list, $7::text[] as names, $8::int8 as none,
+                        $9::bool[]::text as flags, $10::timestamptz[]::text as ats, $11::numeric[]::text as sums,
+                        $12::text[]::text as odd, $13::int8[]::text as empty, $14::jsonb as obj,
+                        $15::jsonb as json_array`;
     const params = [
       -9223372036854775808n,
       'it\'s "quoted"',
@@ -80,6 +83,13 @@ describe(`db on ${backendName}`, () => {
       [1n, null, 3n],
       ['a,b', 'c"d', ''],
       null,
+      [true, false, null],
+      [new Date('2026-01-02T03:04:05.006Z'), null],
+      [2n ** 70n, -1n, 0n],
+      ['back\\slash', 'NULL', ' spaced ', '{braces}', 'é✓'],
+      [],
+      { b: [2, null], c: 'd' },
+      JSON.stringify([1, 'two']),
     ];
     const outside = (await test.db.query(sql, params)).rows;
     for (let run = 0; run < 3; run++) {
@@ -96,6 +106,13 @@ describe(`db on ${backendName}`, () => {
       list: [1n, null, 3n],
       names: ['a,b', 'c"d', ''],
       none: null,
+      flags: '{t,f,NULL}',
+      ats: '{"2026-01-02 03:04:05.006+00",NULL}',
+      sums: '{1180591620717411303424,-1,0}',
+      odd: '{"back\\\\slash","NULL"," spaced ","{braces}",é✓}',
+      empty: '{}',
+      obj: { b: [2, null], c: 'd' },
+      json_array: [1, 'two'],
     });
     // A failing statement inside a transaction: the transaction rolls back with the server's
     // error code, and the same statements work again afterwards.
