@@ -163,6 +163,8 @@ function statementLabel(sql: string): string {
   if (s.includes('left join wallet.policies')) return 'bettors: policy, limits';
   if (s.includes('from wallet.play_hours')) return 'play windows (bettors with limits)';
   if (s.startsWith('select') && s.includes('from wallet.accounts where id = any')) return 'accounts by id';
+  if (s.startsWith('with t as ( insert into wallet.transfers'))
+    return 'write transfers, accounts, refusals, play hours';
   if (s.startsWith('insert into wallet.transfers')) return 'insert transfers';
   if (s.startsWith('update wallet.accounts')) return 'update accounts';
   if (s.startsWith('insert into wallet.refusals')) return 'insert refusals';

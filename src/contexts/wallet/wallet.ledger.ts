@@ -132,6 +132,8 @@ export interface BatchOutput {
   accounts: AccountState[];
   /** Stake and win changes per player and hour (hour start in ms). */
   playHours: { playerId: string; hourMs: number; wagered: bigint; won: bigint }[];
+  /** The batch's instant: every transfer and refusal it writes is created at it. */
+  now: Date;
 }
 
 /** Changes made by a chain, applied to the batch only if the whole chain succeeds. */
@@ -276,6 +278,7 @@ export function executeBatch(input: BatchInput, requests: readonly PreparedReque
     refusals,
     accounts: [...batch.accounts.values()],
     playHours: [...batch.play.values()].filter((p) => p.wagered !== 0n || p.won !== 0n),
+    now: input.now,
   };
 }
 
