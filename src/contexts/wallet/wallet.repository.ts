@@ -500,7 +500,8 @@ export class WalletRepository {
     const seqs = new Map<string, bigint>();
     for (const row of rows) {
       if (row.id === null) {
-        if (row.updated !== BigInt(accounts.length)) throw new Error('wallet: an account of the batch vanished');
+        if (row.updated !== BigInt(accounts.length))
+          throw new Error('wallet: an account of the batch vanished');
       } else {
         seqs.set(row.id, row.seq!);
       }
