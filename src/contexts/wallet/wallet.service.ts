@@ -2,7 +2,7 @@
 // are gathered into one database transaction (one commit, set-based SQL, accounts locked in one
 // global order), and each still gets its own result. An idle wallet starts a batch at once; a
 // busy one gathers what arrived while the previous batch was committing.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { assert, AssertionFailure } from '../../platform/assert.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Db, Queryable } from '../../platform/db/index.ts';
@@ -221,13 +221,16 @@ function canonicalKeyOrder(keys: string[]): string[] {
 }
 
 function isArrayIndex(key: string): boolean {
+  const first = key.charCodeAt(0);
+  if (!(first >= 48 && first <= 57)) return false; // most keys: not a digit, no regex
   return /^(?:0|[1-9]\d*)$/.test(key) && Number(key) < 4_294_967_295;
 }
 
 /** The request's identity: a hash of the canonical JSON of everything but the id. */
 export function requestHash(request: WalletRequest | ExpireRequest): string {
   const { id: _id, ...rest } = request;
-  return createHash('sha256').update(canonicalJson(rest)).digest('base64url');
+  // crypto.hash: one call, no Hash object per request (the same digest as createHash's).
+  return hash('sha256', canonicalJson(rest), 'base64url');
 }
 
 interface BatchResult {
