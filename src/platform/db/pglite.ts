@@ -1,7 +1,7 @@
 // The embedded adapter. PGlite is one connection: it serialises transactions itself, and a query
 // issued outside a transaction waits for the open one to end. Durability stays strict (no
-// `relaxedDurability`): an acknowledged write is on disk.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// `relaxedDurability`, and real fsyncs: see durableStartParams): an acknowledged write is on disk.
+import fs, { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite, types } from '@electric-sql/pglite';
 import type { Transaction } from '@electric-sql/pglite';
@@ -75,6 +75,52 @@ function lockDataDir(dataDir: string): () => void {
   throw new Error(`could not lock the data folder ${dataDir}`);
 }
 
+// Durability on disk. PGlite starts PostgreSQL with -F (fsync off), and its emscripten layer
+// treats fdatasync as a no-op and gives files on the host (NODEFS) no fsync at all: a commit
+// reached the OS, so it survived a crash of the process, but not of the machine or its power.
+// Here PostgreSQL runs with fsync on and syncs WAL with fsync(), and NODEFS files get an fsync
+// that reaches the disk: an acknowledged commit is on disk, as on a PostgreSQL server.
+
+function durableStartParams(): string[] {
+  const defaults = (PGlite as unknown as { defaultStartParams: string[] }).defaultStartParams;
+  return [...defaults.filter((param) => param !== '-F'), '-c', 'wal_sync_method=fsync'];
+}
+
+interface NodefsStream {
+  nfd?: number;
+}
+
+function syncStreamsToDisk(pglite: PGlite): void {
+  const module = pglite.Module as unknown as {
+    NODEFS: { stream_ops: { fsync?: (stream: NodefsStream) => number } };
+  };
+  module.NODEFS.stream_ops.fsync = (stream) => {
+    // Directories opened for syncing have no host descriptor; their entries are synced by
+    // syncTree at creation, and PostgreSQL creates files only ahead of their first fsync.
+    if (stream.nfd !== undefined) fs.fsyncSync(stream.nfd);
+    return 0;
+  };
+}
+
+/** fsync of every file and folder below `dir` (a freshly initialised cluster). */
+function syncTree(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const child = path.join(dir, entry.name);
+    if (entry.isDirectory()) syncTree(child);
+    else if (entry.isFile()) syncPath(child);
+  }
+  syncPath(dir);
+}
+
+function syncPath(target: string): void {
+  const fd = fs.openSync(target, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export async function openPglite(options: PgliteOptions): Promise<Db> {
   let unlock = (): void => {};
   if (options.dataDir !== undefined) {
@@ -83,10 +129,17 @@ export async function openPglite(options: PgliteOptions): Promise<Db> {
   }
   let pglite: PGlite;
   try {
+    const fresh = options.dataDir !== undefined && !existsSync(path.join(options.dataDir, 'PG_VERSION'));
     pglite = await PGlite.create(options.dataDir ?? 'memory://', {
       parsers: { [types.INT8]: (value: string) => BigInt(value) },
       relaxedDurability: false,
+      ...(options.dataDir === undefined ? {} : { startParams: durableStartParams() }),
     });
+    if (options.dataDir !== undefined) {
+      syncStreamsToDisk(pglite);
+      // PGlite's initdb wrote the new cluster without syncing it: sync it once, now.
+      if (fresh) syncTree(options.dataDir);
+    }
   } catch (error) {
     unlock();
     throw error;

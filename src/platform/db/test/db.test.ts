@@ -2,7 +2,7 @@
 // forward-only migrations that parallel starts apply exactly once.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import fs, { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isUniqueViolation, loadMigrations, migrate, openPglite, openPostgres } from '../index.ts';
@@ -234,6 +234,30 @@ describe('PGlite data folder', () => {
       writeFileSync(path.join(folder, 'croupier.lock'), '2147483646');
       const second = await openPglite({ dataDir: folder });
       await second.close();
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('syncs a commit to disk before acknowledging it: fsync on, WAL and data files fsynced', async (t) => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'croupier-fsync-'));
+    try {
+      const db = await openPglite({ dataDir: folder });
+      try {
+        const { rows } = await db.query<{ fsync: string; method: string }>(
+          "select current_setting('fsync') as fsync, current_setting('wal_sync_method') as method",
+        );
+        assert.deepEqual(rows[0], { fsync: 'on', method: 'fsync' });
+        await migrate(db, sets);
+        const fsyncs = t.mock.method(fs, 'fsyncSync');
+        await db.transaction(async (tx) => {
+          await tx.query('insert into demo.account (id, balance) values ($1, $2)', ['synced', 1n]);
+          assert.equal(fsyncs.mock.callCount(), 0, 'nothing is synced before the commit');
+        });
+        assert.ok(fsyncs.mock.callCount() >= 1, 'the commit reached the disk');
+      } finally {
+        await db.close();
+      }
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
