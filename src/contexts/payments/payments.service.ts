@@ -193,6 +193,17 @@ export class PaymentsService implements PaymentsClient {
     };
   }
 
+  /** Writes a payment's new state and the event that announces it, in the caller's transaction. */
+  async #record(
+    tx: Queryable,
+    after: PaymentRow,
+    name: string,
+    extra?: Record<string, unknown>,
+  ): Promise<void> {
+    await repo.updatePayment(tx, after);
+    await this.#emit(tx, [this.#event(after, name, extra)]);
+  }
+
   async #emit(tx: Queryable, events: readonly NewEvent[]): Promise<void> {
     await writeEvents(tx, paymentsSchema, events);
   }
@@ -299,8 +310,7 @@ export class PaymentsService implements PaymentsClient {
           redirect_url: redirectUrl,
           updated_at: this.#o.clock.now(),
         };
-        await repo.updatePayment(tx, after);
-        await this.#emit(tx, [this.#event(after, 'created')]);
+        await this.#record(tx, after, 'created');
       });
       this.#o.kickOutbox();
       return { depositId: id, status: 'pending', redirectUrl };
@@ -322,8 +332,7 @@ export class PaymentsService implements PaymentsClient {
       if (!row || !from.includes(row.status)) return;
       const now = this.#o.clock.now();
       const after: PaymentRow = { ...row, status, failure_reason: reason, updated_at: now, finished_at: now };
-      await repo.updatePayment(tx, after);
-      await this.#emit(tx, [this.#event(after, status, { reason })]);
+      await this.#record(tx, after, status, { reason });
     });
     this.#o.kickOutbox();
   }
@@ -466,8 +475,7 @@ export class PaymentsService implements PaymentsClient {
         finished_at: next === 'rejected' ? now : null,
       };
       if (next === 'rejected') await this.#release(tx, row);
-      await repo.updatePayment(tx, after);
-      await this.#emit(tx, [this.#event(after, next, { reasons: decision.reasons })]);
+      await this.#record(tx, after, next, { reasons: decision.reasons });
       return next;
     });
     this.#o.kickOutbox();
@@ -549,8 +557,7 @@ export class PaymentsService implements PaymentsClient {
             psp_status: sent.value.status,
             updated_at: this.#o.clock.now(),
           };
-          await repo.updatePayment(tx, after);
-          await this.#emit(tx, [this.#event(after, 'processing')]);
+          await this.#record(tx, after, 'processing');
         });
         this.#o.kickOutbox();
         return;
@@ -582,8 +589,7 @@ export class PaymentsService implements PaymentsClient {
         updated_at: now,
         finished_at: now,
       };
-      await repo.updatePayment(tx, after);
-      await this.#emit(tx, [this.#event(after, 'failed', { reason })]);
+      await this.#record(tx, after, 'failed', { reason });
     });
     this.#o.kickOutbox();
   }
@@ -820,8 +826,7 @@ export class PaymentsService implements PaymentsClient {
           },
         ]);
         const after: PaymentRow = { ...base, status: 'completed', finished_at: now };
-        await repo.updatePayment(tx, after);
-        await this.#emit(tx, [this.#event(after, 'completed')]);
+        await this.#record(tx, after, 'completed');
         return 'applied';
       }
       case 'declined':
@@ -843,8 +848,7 @@ export class PaymentsService implements PaymentsClient {
           failure_reason: event.reason ?? event.status,
           finished_at: now,
         };
-        await repo.updatePayment(tx, after);
-        await this.#emit(tx, [this.#event(after, event.status, { reason: after.failure_reason })]);
+        await this.#record(tx, after, event.status, { reason: after.failure_reason });
         return 'applied';
       }
       default:
@@ -865,8 +869,7 @@ export class PaymentsService implements PaymentsClient {
       case 'processing': {
         if (row.status !== 'approved') return 'ignored';
         const after: PaymentRow = { ...base, status: 'processing' };
-        await repo.updatePayment(tx, after);
-        await this.#emit(tx, [this.#event(after, 'processing')]);
+        await this.#record(tx, after, 'processing');
         return 'applied';
       }
       case 'paid': {
@@ -905,8 +908,7 @@ export class PaymentsService implements PaymentsClient {
           },
         ]);
         const after: PaymentRow = { ...base, status: 'paid', finished_at: now };
-        await repo.updatePayment(tx, after);
-        await this.#emit(tx, [this.#event(after, 'paid')]);
+        await this.#record(tx, after, 'paid');
         return 'applied';
       }
       case 'failed': {
@@ -928,8 +930,7 @@ export class PaymentsService implements PaymentsClient {
           failure_reason: event.reason ?? 'failed',
           finished_at: now,
         };
-        await repo.updatePayment(tx, after);
-        await this.#emit(tx, [this.#event(after, 'failed', { reason: after.failure_reason })]);
+        await this.#record(tx, after, 'failed', { reason: after.failure_reason });
         return 'applied';
       }
       default:
