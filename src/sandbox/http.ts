@@ -2,8 +2,10 @@
 // its retry delays, bearer-key checks, bounded body reading and JSON replies. Each sandbox keeps
 // its own routes, records and wording; only what is identical between them lives here.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Logger } from '../platform/telemetry/logger.ts';
 
 /** The largest request body a sandbox reads. */
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -135,4 +137,53 @@ export async function listenOn(server: Server, host: string, port: number): Prom
   });
   const address = server.address() as AddressInfo;
   return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+}
+
+/** The few pino methods a sandbox uses; a pino Logger fits. */
+export type SandboxLogger = Pick<Logger, 'debug' | 'info' | 'warn'>;
+
+export const noopLogger: SandboxLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+};
+
+/** API requests that take longer than this (a slow-loris client) are cut off. */
+const REQUEST_TIMEOUT_MS = 10_000;
+/** After close(), connections still busy this long are cut. */
+const CLOSE_GRACE_MS = 1_000;
+
+/** A sandbox's HTTP server: slow requests are cut off, and a handler that throws answers 500. */
+export function sandboxServer(
+  label: string,
+  logger: SandboxLogger,
+  handle: (request: IncomingMessage, response: ServerResponse) => void,
+): Server {
+  return createServer(
+    { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS },
+    (request, response) => {
+      try {
+        handle(request, response);
+      } catch (error) {
+        logger.warn({ err: error }, `${label}: request failed`);
+        if (!response.headersSent) send(response, 500, { error: 'internal' });
+        else response.destroy();
+      }
+    },
+  );
+}
+
+/**
+ * Stops `server` taking requests and waits for it and for `pending` work: idle connections are
+ * closed at once, busy ones after a short grace.
+ */
+export async function closeServer(server: Server, pending: Iterable<Promise<unknown>>): Promise<void> {
+  const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+  try {
+    await Promise.allSettled([serverClosed, ...pending]);
+  } finally {
+    clearTimeout(cut);
+  }
 }

@@ -32,19 +32,21 @@
 // "<timestamp>.<raw body>")>`. Any non-2xx answer (redirects included), network error or timeout
 // is retried with capped exponential backoff and jitter, at most deliveryAttemptsMax attempts.
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Logger } from '../../platform/telemetry/logger.ts';
 import {
   authorized,
   decodeURIComponentSafe,
+  closeServer,
   listenOn,
+  noopLogger,
   postSignedWebhook,
   readBody,
   retryDelayMs,
+  sandboxServer,
   send,
   sha256,
 } from '../http.ts';
+import type { SandboxLogger } from '../http.ts';
 
 // The retry schedule lives with the shared webhook code; re-exported for this sandbox's callers.
 export { retryDelayMs } from '../http.ts';
@@ -76,9 +78,6 @@ export interface SandboxVerification {
   /** Callback attempts made so far. */
   readonly deliveryAttempts: number;
 }
-
-/** The few pino methods the sandbox uses; a pino Logger fits. */
-export type SandboxLogger = Pick<Logger, 'debug' | 'info' | 'warn'>;
 
 export interface KycSandboxOptions {
   /** Bind address; 127.0.0.1 by default. */
@@ -116,10 +115,6 @@ const ADULT_AGE_YEARS = 18;
 const NAME_LENGTH_MAX = 100;
 const REFERENCE_LENGTH_MAX = 128;
 const CALLBACK_URL_LENGTH_MAX = 2048;
-/** API requests that take longer than this (a slow-loris client) are cut off. */
-const REQUEST_TIMEOUT_MS = 10_000;
-/** After close(), connections still busy this long are cut. */
-const CLOSE_GRACE_MS = 1_000;
 const FIELDS = ['reference', 'firstName', 'lastName', 'dateOfBirth', 'country', 'callbackUrl'] as const;
 
 interface Submission {
@@ -145,8 +140,6 @@ interface Verification extends Submission {
 }
 
 type Validated = { ok: true; submission: Submission } | { ok: false; message: string };
-
-const noopLogger: SandboxLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined };
 
 function positiveInteger(name: string, value: number, min: number): number {
   if (!Number.isSafeInteger(value) || value < min) {
@@ -363,18 +356,7 @@ export async function startKycSandbox(options: KycSandboxOptions): Promise<KycSa
     });
   }
 
-  const server: Server = createServer(
-    { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS },
-    (request, response) => {
-      try {
-        handle(request, response);
-      } catch (error) {
-        logger.warn({ err: error }, 'kyc sandbox: request failed');
-        if (!response.headersSent) send(response, 500, { error: 'internal' });
-        else response.destroy();
-      }
-    },
-  );
+  const server: Server = sandboxServer('kyc sandbox', logger, handle);
 
   const url = await listenOn(server, host, port);
   logger.info({ url }, 'kyc sandbox: listening');
@@ -386,14 +368,7 @@ export async function startKycSandbox(options: KycSandboxOptions): Promise<KycSa
       verification.timer = undefined;
       if (verification.delivery === 'scheduled') verification.delivery = 'failed';
     }
-    const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
-    try {
-      await Promise.allSettled([serverClosed, ...inFlight]);
-    } finally {
-      clearTimeout(cut);
-    }
+    await closeServer(server, inFlight);
     logger.info({ url }, 'kyc sandbox: closed');
   }
 

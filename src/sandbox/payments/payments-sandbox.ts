@@ -72,20 +72,22 @@
 // does. Storage: with dataDir, a fsync'd journal (journal.ts) replayed at start; a restart keeps
 // every record and resumes its timers and undelivered webhooks. Without it, memory only.
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '../../platform/telemetry/logger.ts';
 import {
   authorized,
   decodeURIComponentSafe,
+  closeServer,
   listenOn,
+  noopLogger,
   postSignedWebhook,
   readBody,
   retryDelayMs,
+  sandboxServer,
   send,
   sha256,
 } from '../http.ts';
+import type { SandboxLogger } from '../http.ts';
 import { renderHostedPage, renderMessagePage } from './hosted-page.ts';
 import type { HostedPage } from './hosted-page.ts';
 import { readJournal, rewriteJournal } from './journal.ts';
@@ -211,9 +213,6 @@ export interface SettlementTamper {
   readonly extra?: readonly SettlementItem[];
 }
 
-/** The few pino methods the sandbox uses; a pino Logger fits. */
-export type SandboxLogger = Pick<Logger, 'debug' | 'info' | 'warn'>;
-
 export interface PaymentsSandboxOptions {
   /** The instance's name, e.g. "sandbox-eu": shown on the payment page and in settlement reports. */
   name: string;
@@ -277,14 +276,8 @@ export interface PaymentsSandbox {
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const TTL_MS_MAX = 7 * 24 * 3_600_000;
-/** API requests that take longer than this (a slow-loris client) are cut off. */
-const REQUEST_TIMEOUT_MS = 10_000;
-/** After close(), connections still busy this long are cut. */
-const CLOSE_GRACE_MS = 1_000;
 
 type Reply = (status: number, body: object) => void;
-
-const noopLogger: SandboxLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined };
 
 export async function startPaymentsSandbox(options: PaymentsSandboxOptions): Promise<PaymentsSandbox> {
   const name = options.name;
@@ -887,18 +880,7 @@ export async function startPaymentsSandbox(options: PaymentsSandboxOptions): Pro
     journal = rewriteJournal(options.dataDir, name, Array.from(records.values(), serialize));
   }
 
-  const server: Server = createServer(
-    { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS },
-    (request, response) => {
-      try {
-        handle(request, response);
-      } catch (error) {
-        logger.warn({ err: error }, 'payments sandbox: request failed');
-        if (!response.headersSent) send(response, 500, { error: 'internal' });
-        else response.destroy();
-      }
-    },
-  );
+  const server: Server = sandboxServer('payments sandbox', logger, handle);
 
   let url: string;
   try {
@@ -933,13 +915,9 @@ export async function startPaymentsSandbox(options: PaymentsSandboxOptions): Pro
     for (const record of records.values()) record.timer = undefined;
     for (const response of heldResponses) response.destroy();
     heldResponses.clear();
-    const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
     try {
-      await Promise.allSettled([serverClosed, ...inFlight]);
+      await closeServer(server, inFlight);
     } finally {
-      clearTimeout(cut);
       journal?.close();
     }
     logger.info({ url, name }, 'payments sandbox: closed');

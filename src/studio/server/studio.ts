@@ -22,7 +22,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from '../../platform/telemetry/logger.ts';
-import { listenOn } from '../../sandbox/http.ts';
+import { closeServer, listenOn } from '../../sandbox/http.ts';
 import {
   clientSeedProblem,
   createClientSeed,
@@ -169,7 +169,6 @@ interface Session {
 
 const SESSIONS_MAX = 100_000;
 const REQUEST_TIMEOUT_MS = 30_000;
-const CLOSE_GRACE_MS = 1_000;
 const HISTORY_LIMIT_MAX = 100;
 const REVEALED_SHOWN_MAX = 50;
 const PLATFORM_TOKEN_LENGTH_MAX = 512;
@@ -1132,14 +1131,9 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
 
   async function close(): Promise<void> {
     shutdown.abort();
-    const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
     try {
-      await Promise.allSettled([...handlers, ...deliveries.values()]);
-      await serverClosed;
+      await closeServer(server, [...handlers, ...deliveries.values()]);
     } finally {
-      clearTimeout(cut);
       store.close();
     }
     logger.info({ url }, 'studio: closed');
