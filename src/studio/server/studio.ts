@@ -19,6 +19,7 @@
 //      with capped exponential backoff until acknowledged; the pending delivery is in the
 //      journal, so a restarted studio resumes it.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from '../../platform/telemetry/logger.ts';
@@ -513,7 +514,7 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
             'studio: delivery failed, will retry',
           );
           try {
-            await abortableSleep(delayMs, shutdown.signal);
+            await sleep(delayMs, undefined, { signal: shutdown.signal });
           } catch {
             return; // closing: the journal still says paying/voiding, so a restart resumes
           }
@@ -1177,19 +1178,4 @@ function decodeURIComponentSafe(text: string): string {
   } catch {
     return text;
   }
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new Error('aborted'));
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new Error('aborted'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

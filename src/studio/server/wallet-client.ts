@@ -17,6 +17,7 @@
 //                                thrown away as if it had timed out (what proves idempotency);
 //   operations   — which calls the faults touch (all four by default).
 // "Every N" counts matching calls from the moment the faults were set, so runs are repeatable.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { signedHeaders } from '../../platform/auth/index.ts';
 
 export type WalletOperation = 'balance' | 'bet' | 'win' | 'rollback';
@@ -170,7 +171,7 @@ export function createWalletClient(options: WalletClientOptions): WalletClient {
       text = await response.text();
       // A slow answer: the platform has applied the call; the studio hears of it late, or (past
       // the timeout) never.
-      if (latencyMs > 0) await abortableSleep(latencyMs, deadline);
+      if (latencyMs > 0) await sleep(latencyMs, undefined, { signal: deadline });
     } catch (error) {
       if (options.signal.aborted) return { kind: 'unknown', reason: 'shutting down' };
       if (deadline.aborted) return { kind: 'unknown', reason: `no answer within ${options.timeoutMs} ms` };
@@ -222,19 +223,4 @@ function classify(status: number, text: string): WalletResult {
     };
   }
   return { kind: 'unknown', reason: `HTTP ${status}` };
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new Error('aborted'));
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new Error('aborted'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
