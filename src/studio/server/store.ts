@@ -79,6 +79,21 @@ export interface RoundRecord {
   lastError: string | undefined;
 }
 
+/** The fields a round fills in as it goes, not set yet: a new round's, and a restored one's. */
+export const unsetRoundFields = {
+  outcome: undefined,
+  fairness: undefined,
+  payout: undefined,
+  winBody: undefined,
+  rollbackBody: undefined,
+  code: undefined,
+  message: undefined,
+  balance: undefined,
+  platformBetId: undefined,
+  platformSettleId: undefined,
+  lastError: undefined,
+} satisfies Partial<RoundRecord>;
+
 export const pendingStatuses: ReadonlySet<RoundStatus> = new Set(['betting', 'paying', 'voiding']);
 
 export interface Store {
@@ -242,20 +257,7 @@ function restore(entry: unknown): Restored {
     if (typeof fields['stake'] !== 'bigint') bad('stake');
     if (typeof fields['request'] !== 'object' || fields['request'] === null) bad('request');
     // JSON drops undefined fields: put them back so every record has the same shape.
-    const blank: Partial<RoundRecord> = {
-      outcome: undefined,
-      fairness: undefined,
-      payout: undefined,
-      winBody: undefined,
-      rollbackBody: undefined,
-      code: undefined,
-      message: undefined,
-      balance: undefined,
-      platformBetId: undefined,
-      platformSettleId: undefined,
-      lastError: undefined,
-    };
-    return { t, round: { ...blank, attempts: 0, ...fields } as RoundRecord };
+    return { t, round: { ...unsetRoundFields, attempts: 0, ...fields } as RoundRecord };
   }
   return bad('type');
 }

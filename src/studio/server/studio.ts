@@ -64,7 +64,7 @@ import {
 import { currencyTable, defaultCurrencies, formatAmount } from './money.ts';
 import type { CurrencyRules } from './money.ts';
 import { renderFairPage, renderIndexPage, renderMessagePage, renderPlayPage } from './pages.ts';
-import { openStore, pendingStatuses } from './store.ts';
+import { openStore, pendingStatuses, unsetRoundFields } from './store.ts';
 import type { RoundRecord, RoundStatus, SeedRecord } from './store.ts';
 import { checkFaults, createWalletClient } from './wallet-client.ts';
 import type { StudioFaults, WalletResult } from './wallet-client.ts';
@@ -607,18 +607,8 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
         betTransactionId: `${roundId}:bet`,
         winTransactionId: `${roundId}:win`,
         rollbackTransactionId: `${roundId}:rollback`,
-        outcome: undefined,
-        fairness: undefined,
-        payout: undefined,
-        winBody: undefined,
-        rollbackBody: undefined,
-        code: undefined,
-        message: undefined,
-        balance: undefined,
-        platformBetId: undefined,
-        platformSettleId: undefined,
+        ...unsetRoundFields,
         attempts: 0,
-        lastError: undefined,
       };
       // Journalled before the bet leaves: a crash from here on finds it and rolls the bet back.
       store.saveRound(round);
