@@ -165,10 +165,6 @@ function statementLabel(sql: string): string {
   if (s.startsWith('select') && s.includes('from wallet.accounts where id = any')) return 'accounts by id';
   if (s.startsWith('with t as ( insert into wallet.transfers'))
     return 'write transfers, accounts, refusals, play hours';
-  if (s.startsWith('insert into wallet.transfers')) return 'insert transfers';
-  if (s.startsWith('update wallet.accounts')) return 'update accounts';
-  if (s.startsWith('insert into wallet.refusals')) return 'insert refusals';
-  if (s.startsWith('insert into wallet.play_hours')) return 'upsert play hours';
   if (s.startsWith('insert into wallet.accounts')) return 'create accounts';
   if (s.includes('from wallet.accounts where key')) return 'accounts by key';
   return s.slice(0, 40);
