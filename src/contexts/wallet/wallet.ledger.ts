@@ -428,8 +428,8 @@ function applyTransfer(
   }
   const debit = account(input, batch, chain, prepared.debitId);
   const credit = account(input, batch, chain, prepared.creditId);
-  if (request.code === 'bet' && debit.ownerType === 'player')
-    checkPlay(input, batch, chain, debit.ownerId, request.amount);
+  const bettor = bettorOf(request.code, debit);
+  if (bettor !== undefined) checkPlay(input, batch, chain, bettor, request.amount);
   const pending = request.pending !== undefined;
   const timeoutSeconds = request.pending?.timeoutSeconds;
   const transfer = move(input, batch, chain, prepared, {
@@ -545,13 +545,21 @@ function applyReversal(
 
 /** Stakes count on bets from a player's account, wins on wins into one. */
 /** Whose play a transfer is, if anyone's: bets from a player's account, wins into one. */
+/**
+ * The player who bets, for a bet from a player's account: the one whose status and limits the
+ * debit must pass (the batch reads policies and limits for exactly these players).
+ */
+export function bettorOf(code: string, debit: AccountState | undefined): string | undefined {
+  return code === 'bet' && debit?.ownerType === 'player' ? debit.ownerId : undefined;
+}
+
 function playOf(
   transfer: StoredTransfer,
   debit: AccountState,
   credit: AccountState,
 ): { playerId: string; stake: boolean } | undefined {
-  if (transfer.code === 'bet' && debit.ownerType === 'player')
-    return { playerId: debit.ownerId, stake: true };
+  const bettor = bettorOf(transfer.code, debit);
+  if (bettor !== undefined) return { playerId: bettor, stake: true };
   if (transfer.code === 'win' && credit.ownerType === 'player')
     return { playerId: credit.ownerId, stake: false };
   return undefined;

@@ -44,7 +44,7 @@ import type {
   PreparedRequest,
   StoredTransfer,
 } from './wallet.ledger.ts';
-import { executeBatch } from './wallet.ledger.ts';
+import { bettorOf, executeBatch } from './wallet.ledger.ts';
 import type { AccountSpec } from './wallet.repository.ts';
 import { WalletRepository } from './wallet.repository.ts';
 
@@ -591,9 +591,9 @@ export class WalletService implements WalletLedger {
     // Bets from a player's account need the player's policy, limits and (with a limit) play.
     const bettors = new Set<string>();
     for (const prepared of requests) {
-      if (prepared.request.type !== 'transfer' || prepared.request.code !== 'bet') continue;
-      const owner = prepared.debitId === undefined ? undefined : accounts.get(prepared.debitId);
-      if (owner?.ownerType === 'player') bettors.add(owner.ownerId);
+      if (prepared.request.type !== 'transfer' || prepared.debitId === undefined) continue;
+      const bettor = bettorOf(prepared.request.code, accounts.get(prepared.debitId));
+      if (bettor !== undefined) bettors.add(bettor);
     }
     const { policies, limits, windows } = await this.#repository.bettorFacts(tx, [...bettors], now);
     const output = executeBatch(
