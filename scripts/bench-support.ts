@@ -8,7 +8,14 @@ import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import type { Db, Queryable, QueryResult, TransactionOptions } from '../src/platform/db/index.ts';
+import type {
+  Db,
+  Queryable,
+  QueryResult,
+  Statement,
+  Transaction,
+  TransactionOptions,
+} from '../src/platform/db/index.ts';
 
 export const log = (line: string): void => void process.stderr.write(`${line}\n`);
 export const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
@@ -245,33 +252,75 @@ export interface ProfileRules {
 }
 
 export function profiled(db: Db, p: Profile, rules: ProfileRules): Db {
+  const record = (
+    into: Timings,
+    labels: string,
+    started: number,
+    onSize: ((n: number) => void) | undefined,
+    statements: readonly Statement[],
+  ): void => {
+    if (!p.recording) return;
+    tally(into, labels, performance.now() - started);
+    if (!onSize) return;
+    for (const statement of statements) {
+      const size = rules.batchSize(statement.text, rules.label(statement.text), statement.params);
+      if (size !== undefined) onSize(size);
+    }
+  };
+  const labelOf = (statements: readonly Statement[]): string =>
+    statements.map((statement) => rules.label(statement.text)).join(' + ');
   const timedQuery =
-    (target: Queryable, into: Timings, onSize?: (n: number) => void) =>
+    (target: Queryable['query'], into: Timings, onSize?: (n: number) => void) =>
     async <Row>(text: string, params?: readonly unknown[]): Promise<QueryResult<Row>> => {
       const started = performance.now();
       try {
-        return await target.query<Row>(text, params);
+        return await target<Row>(text, params);
       } finally {
-        if (p.recording) {
-          const label = rules.label(text);
-          tally(into, label, performance.now() - started);
-          const size = onSize ? rules.batchSize(text, label, params) : undefined;
-          if (size !== undefined) onSize?.(size);
-        }
+        record(into, rules.label(text), started, onSize, [{ text, ...(params ? { params } : {}) }]);
+      }
+    };
+  const timedPipeline =
+    (target: Queryable['pipeline'], into: Timings, onSize?: (n: number) => void) =>
+    async (statements: readonly Statement[]): Promise<QueryResult<Record<string, unknown>>[]> => {
+      const started = performance.now();
+      try {
+        return await target(statements);
+      } finally {
+        record(into, `pipeline: ${labelOf(statements)}`, started, onSize, statements);
       }
     };
   return {
     kind: db.kind,
-    query: timedQuery(db, p.outsideTx),
+    query: timedQuery(db.query, p.outsideTx),
     exec: db.exec,
+    pipeline: timedPipeline(db.pipeline, p.outsideTx),
     ping: () => db.ping(),
     close: () => db.close(),
-    async transaction<T>(work: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    async transaction<T>(work: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T> {
       const started = performance.now();
       let size = rules.unsized;
+      const onSize = (n: number): void => void (size = n);
       try {
         return await db.transaction(
-          (tx) => work({ query: timedQuery(tx, p.statementsInTx, (n) => (size = n)), exec: tx.exec }),
+          (tx) =>
+            work({
+              query: timedQuery(tx.query, p.statementsInTx, onSize),
+              exec: tx.exec,
+              pipeline: timedPipeline(tx.pipeline, p.statementsInTx, onSize),
+              commitWith: async <Row>(
+                text: string,
+                params?: readonly unknown[],
+              ): Promise<QueryResult<Row>> => {
+                const started = performance.now();
+                try {
+                  return await tx.commitWith<Row>(text, params);
+                } finally {
+                  record(p.statementsInTx, `${rules.label(text)} + commit`, started, onSize, [
+                    { text, ...(params ? { params } : {}) },
+                  ]);
+                }
+              },
+            }),
           options,
         );
       } finally {

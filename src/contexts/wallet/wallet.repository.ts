@@ -1,6 +1,6 @@
 // SQL for the wallet schema only. A batch costs a constant number of statements whatever its
 // size: arrays in, unnest() inside, one statement per table.
-import type { Db, Queryable } from '../../platform/db/index.ts';
+import type { Db, Queryable, Read, Transaction } from '../../platform/db/index.ts';
 import type {
   AccountState,
   Counters,
@@ -249,31 +249,33 @@ export class WalletRepository {
    * Locks accounts in one global order (ascending id) so that no two batches, in any number of
    * processes, can wait on each other in a cycle: no deadlocks, ever. Only the counters are read
    * under the lock; an account's other facts never change, so those of `known` accounts come
-   * from the caller's cache and only the rest are read. PGlite is one connection, taken by one
-   * transaction at a time (and one process: its data folder is locked): nothing can change the
-   * rows between this read and the batch's update, so there it reads without row locks, which
-   * would only cost a write to every row.
+   * from the caller's cache, and the ids of the rest come back in `unknown` (to read with
+   * accountsById: these rows are then ours until commit, so their counters are the same).
+   * PGlite is one connection, taken by one transaction at a time (and one process: its data
+   * folder is locked): nothing can change the rows between this read and the batch's update, so
+   * there it reads without row locks, which would only cost a write to every row.
    */
-  async lockAccounts(
-    tx: Queryable,
+  lockRead(
     ids: readonly bigint[],
     known: (id: bigint) => AccountState | undefined,
-  ): Promise<Map<bigint, AccountState>> {
+  ): Read<{ locked: Map<bigint, AccountState>; unknown: bigint[] }> {
     const sorted = [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const { rows } = await tx.query<Pick<AccountRow, 'id' | CounterColumn>>(
-      `select id, ${COUNTER_COLUMNS} from wallet.accounts where id = any($1::int8[]) order by id${this.#db.kind === 'pglite' ? '' : ' for update'}`,
-      [sorted],
-    );
-    const locked = new Map<bigint, AccountState>();
-    const unknown: bigint[] = [];
-    for (const row of rows) {
-      const facts = known(row.id);
-      if (facts === undefined) unknown.push(row.id);
-      else locked.set(row.id, { ...facts, ...countersOf(row) });
-    }
-    // Read after the lock: these rows are ours until commit, so the counters are the same.
-    for (const account of await this.accountsById(tx, unknown)) locked.set(account.id, account);
-    return locked;
+    return {
+      statement: {
+        text: `select id, ${COUNTER_COLUMNS} from wallet.accounts where id = any($1::int8[]) order by id${this.#db.kind === 'pglite' ? '' : ' for update'}`,
+        params: [sorted],
+      },
+      read: (result) => {
+        const locked = new Map<bigint, AccountState>();
+        const unknown: bigint[] = [];
+        for (const row of result.rows as unknown as Pick<AccountRow, 'id' | CounterColumn>[]) {
+          const facts = known(row.id);
+          if (facts === undefined) unknown.push(row.id);
+          else locked.set(row.id, { ...facts, ...countersOf(row) });
+        }
+        return { locked, unknown };
+      },
+    };
   }
 
   async transfersById(q: Queryable, ids: readonly string[]): Promise<Map<string, StoredTransfer>> {
@@ -286,79 +288,87 @@ export class WalletRepository {
   }
 
   /** The stored transfer or refusal under each id, in one statement (most ids have neither). */
-  async priorOutcomes(tx: Queryable, ids: readonly string[]): Promise<Map<string, PriorOutcome>> {
-    const prior = new Map<string, PriorOutcome>();
-    if (ids.length === 0) return prior;
-    const { rows } = await tx.query<
-      Partial<TransferRow> & {
-        asked: string;
-        refusal_hash: string | null;
-        refusal_code: RefusalCode | null;
-        refused_at: Date | null;
-      }
-    >(
-      `select u.id as asked, ${TRANSFER_COLUMNS.replace(/(\w+)/g, 't.$1')},
+  priorRead(ids: readonly string[]): Read<Map<string, PriorOutcome>> {
+    if (ids.length === 0) return { value: new Map() };
+    return {
+      statement: {
+        text: `select u.id as asked, ${TRANSFER_COLUMNS.replace(/(\w+)/g, 't.$1')},
               r.request_hash as refusal_hash, r.code as refusal_code, r.created_at as refused_at
          from unnest($1::text[]) as u(id)
          left join wallet.transfers t on t.id = u.id
          left join wallet.refusals r on r.id = u.id
         where t.id is not null or r.id is not null`,
-      [ids],
-    );
-    for (const row of rows) {
-      if (row.seq !== null && row.seq !== undefined) {
-        prior.set(row.asked, { type: 'transfer', transfer: toTransfer(row as TransferRow) });
-      } else if (row.refusal_code !== null) {
-        prior.set(row.asked, {
-          type: 'refusal',
-          refusal: {
-            id: row.asked,
-            requestHash: row.refusal_hash!,
-            code: row.refusal_code,
-            createdAt: row.refused_at!,
-          },
-        });
-      }
-    }
-    return prior;
+        params: [ids],
+      },
+      read: (result) => {
+        const prior = new Map<string, PriorOutcome>();
+        type PriorRow = Partial<TransferRow> & {
+          asked: string;
+          refusal_hash: string | null;
+          refusal_code: RefusalCode | null;
+          refused_at: Date | null;
+        };
+        for (const row of result.rows as unknown as PriorRow[]) {
+          if (row.seq !== null && row.seq !== undefined) {
+            prior.set(row.asked, { type: 'transfer', transfer: toTransfer(row as TransferRow) });
+          } else if (row.refusal_code !== null) {
+            prior.set(row.asked, {
+              type: 'refusal',
+              refusal: {
+                id: row.asked,
+                requestHash: row.refusal_hash!,
+                code: row.refusal_code,
+                createdAt: row.refused_at!,
+              },
+            });
+          }
+        }
+        return prior;
+      },
+    };
   }
 
   /** How each of these pending transfers was resolved, if it was. */
-  async resolutions(tx: Queryable, pendingIds: readonly string[]): Promise<Map<string, TransferKind>> {
-    if (pendingIds.length === 0) return new Map();
-    const { rows } = await tx.query<{ pending_id: string; kind: TransferKind }>(
-      'select pending_id, kind from wallet.transfers where pending_id = any($1::text[])',
-      [pendingIds],
-    );
-    return new Map(rows.map((row) => [row.pending_id, row.kind]));
+  resolutionsRead(pendingIds: readonly string[]): Read<Map<string, TransferKind>> {
+    if (pendingIds.length === 0) return { value: new Map() };
+    return {
+      statement: {
+        text: 'select pending_id, kind from wallet.transfers where pending_id = any($1::text[])',
+        params: [pendingIds],
+      },
+      read: (result) =>
+        new Map(
+          (result.rows as unknown as { pending_id: string; kind: TransferKind }[]).map((row) => [
+            row.pending_id,
+            row.kind,
+          ]),
+        ),
+    };
   }
 
-  async reversed(tx: Queryable, ids: readonly string[]): Promise<Set<string>> {
-    if (ids.length === 0) return new Set();
-    const { rows } = await tx.query<{ reverses_id: string }>(
-      'select reverses_id from wallet.transfers where reverses_id = any($1::text[])',
-      [ids],
-    );
-    return new Set(rows.map((row) => row.reverses_id));
+  /** Which of these transfers were reversed. */
+  reversedRead(ids: readonly string[]): Read<Set<string>> {
+    if (ids.length === 0) return { value: new Set() };
+    return {
+      statement: {
+        text: 'select reverses_id from wallet.transfers where reverses_id = any($1::text[])',
+        params: [ids],
+      },
+      read: (result) =>
+        new Set((result.rows as unknown as { reverses_id: string }[]).map((row) => row.reverses_id)),
+    };
   }
 
   /**
    * What the debit path needs of each bettor: their policy and the limits in force at `now`, in
-   * one statement; then, for the bettors with a limit only, their stakes and wins in the day,
-   * week and month windows ending then (one index range scan per player: with
-   * `player_id = any($1)` the planner chose a sequential scan of play_hours once it held a few
-   * thousand rows).
+   * one statement. The play windows of the bettors with a limit are a second read (playWindows).
    */
-  async bettorFacts(q: Queryable, bettors: readonly string[], now: Date): Promise<BettorFacts> {
-    const facts: BettorFacts = { policies: new Map(), limits: new Map(), windows: new Map() };
-    if (bettors.length === 0) return facts;
-    const { rows } = await q.query<{
-      player_id: string;
-      status: string | null;
-      kyc_verified: boolean | null;
-      limits: string[] | null;
-    }>(
-      `select p.id as player_id, pol.status, pol.kyc_verified, l.limits
+  bettorRead(bettors: readonly string[], now: Date): Read<BettorFacts> {
+    if (bettors.length === 0)
+      return { value: { policies: new Map(), limits: new Map(), windows: new Map() } };
+    return {
+      statement: {
+        text: `select p.id as player_id, pol.status, pol.kyc_verified, l.limits
          from unnest($1::text[]) as p(id)
          left join wallet.policies pol on pol.player_id = p.id
          cross join lateral (
@@ -367,25 +377,49 @@ export class WalletRepository {
                      from wallet.limits where player_id = p.id and effective_at <= $2
                     order by kind, period, effective_at desc) f
             where f.amount is not null) l`,
-      [[...new Set(bettors)], now],
-    );
-    for (const row of rows) {
-      if (row.status !== null)
-        facts.policies.set(row.player_id, { status: row.status, kycVerified: row.kyc_verified === true });
-      if (row.limits === null) continue;
-      facts.limits.set(
-        row.player_id,
-        row.limits.map((limit) => {
-          const [kind, period, amount] = limit.split(' ');
-          return {
-            kind: kind as LimitInForce['kind'],
-            period: period as LimitInForce['period'],
-            amount: BigInt(amount!),
-          };
-        }),
-      );
-    }
-    if (facts.limits.size === 0) return facts;
+        params: [[...new Set(bettors)], now],
+      },
+      read: (result) => {
+        const facts: BettorFacts = { policies: new Map(), limits: new Map(), windows: new Map() };
+        type BettorRow = {
+          player_id: string;
+          status: string | null;
+          kyc_verified: boolean | null;
+          limits: string[] | null;
+        };
+        for (const row of result.rows as unknown as BettorRow[]) {
+          if (row.status !== null)
+            facts.policies.set(row.player_id, { status: row.status, kycVerified: row.kyc_verified === true });
+          if (row.limits === null) continue;
+          facts.limits.set(
+            row.player_id,
+            row.limits.map((limit) => {
+              const [kind, period, amount] = limit.split(' ');
+              return {
+                kind: kind as LimitInForce['kind'],
+                period: period as LimitInForce['period'],
+                amount: BigInt(amount!),
+              };
+            }),
+          );
+        }
+        return facts;
+      },
+    };
+  }
+
+  /**
+   * Each player's stakes and wins in the day, week and month windows ending at `now` (one index
+   * range scan per player: with `player_id = any($1)` the planner chose a sequential scan of
+   * play_hours once it held a few thousand rows).
+   */
+  async playWindows(
+    q: Queryable,
+    players: readonly string[],
+    now: Date,
+  ): Promise<Map<string, Record<'day' | 'week' | 'month', PlayWindow>>> {
+    const found = new Map<string, Record<'day' | 'week' | 'month', PlayWindow>>();
+    if (players.length === 0) return found;
     // Numeric sums, read as text: exact whatever their size.
     const windows = await q.query<Record<string, string> & { player_id: string }>(
       `select p.id as player_id, w.*
@@ -398,7 +432,7 @@ export class WalletRepository {
                   coalesce(sum(won), 0)::text as won_month
              from wallet.play_hours h where h.player_id = p.id and h.hour > $4) w`,
       [
-        [...facts.limits.keys()],
+        players,
         new Date(windowStartMs(now, 'day')),
         new Date(windowStartMs(now, 'week')),
         new Date(windowStartMs(now, 'month')),
@@ -406,27 +440,34 @@ export class WalletRepository {
     );
     const sum = (row: Record<string, string>, column: string): bigint => BigInt(row[column]!);
     for (const row of windows.rows) {
-      facts.windows.set(row.player_id, {
+      found.set(row.player_id, {
         day: { wagered: sum(row, 'wagered_day'), won: sum(row, 'won_day') },
         week: { wagered: sum(row, 'wagered_week'), won: sum(row, 'won_week') },
         month: { wagered: sum(row, 'wagered_month'), won: sum(row, 'won_month') },
       });
     }
-    return facts;
+    return found;
   }
 
   /**
    * Writes a batch's outcome in one statement, whatever the batch size: transfers, account
    * counters, refusals and play hours, each from arrays through unnest() in a data-modifying
    * WITH (the four write different tables, so sharing one snapshot changes nothing). One round
-   * trip instead of four: on a server every trip is a write and a wake-up on both sides.
+   * trip instead of four: on a server every trip is a write and a wake-up on both sides. With
+   * `commit` (the batch's own transaction) the commit goes out with it, so the statement checks
+   * its own pair assertion (every account row updated) before that commit can happen.
    */
-  async writeBatch(tx: Queryable, output: BatchOutput): Promise<Map<string, bigint>> {
+  async writeBatch(
+    tx: Queryable,
+    output: BatchOutput,
+    commit: Transaction | undefined,
+  ): Promise<Map<string, bigint>> {
     const { transfers, accounts, refusals, playHours: hours } = output;
     const col = <T>(pick: (t: StoredTransfer) => T): T[] => transfers.map(pick);
     const after = (side: 'debitAfter' | 'creditAfter', field: keyof Counters): bigint[] =>
       col((t) => t[side][field]);
-    const { rows } = await tx.query<{ id: string | null; seq: bigint | null; updated: bigint | null }>(
+    const run = commit ? commit.commitWith : tx.query;
+    const { rows } = await run<{ id: string | null; seq: bigint | null }>(
       `with t as (
          insert into wallet.transfers (id, kind, code, debit_account_id, credit_account_id, amount, currency,
            pending_id, reverses_id, allow_overdraft, timeout_at, metadata, request_hash, created_at,
@@ -455,8 +496,9 @@ export class WalletRepository {
          select * from unnest($34::text[], $35::timestamptz[], $36::numeric[], $37::numeric[])
          on conflict (player_id, hour) do update set wagered = p.wagered + excluded.wagered, won = p.won + excluded.won
        )
-       select null::text as id, null::int8 as seq, (select count(*) from a) as updated
-       union all select id, seq, null from t`,
+       select null::text as id, null::int8 as seq
+        where wallet.assert((select count(*) from a) = $38::int8, 'an account of the batch vanished')
+       union all select id, seq from t`,
       [
         col((t) => t.id),
         col((t) => t.kind),
@@ -495,17 +537,11 @@ export class WalletRepository {
         hours.map((h) => new Date(h.hourMs)),
         hours.map((h) => h.wagered),
         hours.map((h) => h.won),
+        accounts.length,
       ],
     );
     const seqs = new Map<string, bigint>();
-    for (const row of rows) {
-      if (row.id === null) {
-        if (row.updated !== BigInt(accounts.length))
-          throw new Error('wallet: an account of the batch vanished');
-      } else {
-        seqs.set(row.id, row.seq!);
-      }
-    }
+    for (const row of rows) if (row.id !== null) seqs.set(row.id, row.seq!);
     return seqs;
   }
 

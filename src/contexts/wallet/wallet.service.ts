@@ -5,8 +5,8 @@
 import { hash } from 'node:crypto';
 import { assert, AssertionFailure } from '../../platform/assert.ts';
 import type { Clock } from '../../platform/clock.ts';
-import type { Db, Queryable } from '../../platform/db/index.ts';
-import { transactionRetryingConflicts } from '../../platform/db/index.ts';
+import type { Db, Queryable, Transaction } from '../../platform/db/index.ts';
+import { readAll, transactionRetryingConflicts } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import { hasControlCharacter } from '../../platform/ids/index.ts';
 import type { CurrencyTable } from '../../platform/money/index.ts';
@@ -42,6 +42,7 @@ import type {
   ExpireRequest,
   Outcome,
   PreparedRequest,
+  PriorOutcome,
   StoredTransfer,
 } from './wallet.ledger.ts';
 import { bettorOf, executeBatch } from './wallet.ledger.ts';
@@ -464,7 +465,7 @@ export class WalletService implements WalletLedger {
       const result = await transactionRetryingConflicts(
         this.#db,
         BATCH_RETRIES_MAX,
-        (tx) => this.#executeIn(tx, requests),
+        (tx) => this.#executeIn(tx, requests, tx),
         (attempt) => this.#logger.debug({ attempt }, 'batch raced another writer; retrying'),
       );
       let offset = 0;
@@ -566,7 +567,13 @@ export class WalletService implements WalletLedger {
     this.#accountsById.set(account.id, account);
   }
 
-  async #executeIn(tx: Queryable, requests: PreparedRequest[]): Promise<BatchResult> {
+  /**
+   * One batch inside `tx`. With `own` (the batch's own transaction: `tx` itself) the write goes
+   * out with the commit. On a server the batch is then two round trips in the usual case: the
+   * reads in one pipeline (BEGIN, account locks, prior outcomes, bettors' facts), and the write
+   * with COMMIT.
+   */
+  async #executeIn(tx: Queryable, requests: PreparedRequest[], own?: Transaction): Promise<BatchResult> {
     const now = this.#clock.now();
     const referencedIds = new Set<string>();
     for (const { request } of requests) {
@@ -574,6 +581,7 @@ export class WalletService implements WalletLedger {
         referencedIds.add(request.pendingId);
       if (request.type === 'reverse') referencedIds.add(request.transferId);
     }
+    // Resolutions and reversals name their accounts through the transfer they refer to.
     const referenced = await this.#repository.transfersById(tx, [...referencedIds]);
     const accountIds: bigint[] = [];
     for (const prepared of requests) {
@@ -582,42 +590,98 @@ export class WalletService implements WalletLedger {
     }
     for (const transfer of referenced.values())
       accountIds.push(transfer.debitAccountId, transfer.creditAccountId);
-    const accounts = await this.#repository.lockAccounts(tx, accountIds, (id) => this.#accountsById.get(id));
-    // Everything read from here on was committed before our locks were granted.
+    // Whose policy and limits the bets need follows from immutable account facts: from the cache
+    // they are known before the lock, so the bettors' read joins the pipeline. An account the
+    // cache lacks is learnt under the lock, and its bettors are read after it.
+    let bettors = this.#bettors(requests, (id) => this.#accountsById.get(id));
     const ids = requests.map((prepared) => prepared.request.id);
-    const prior = await this.#repository.priorOutcomes(tx, ids);
-    const resolutions = await this.#repository.resolutions(tx, [...referencedIds]);
-    const reversed = await this.#repository.reversed(tx, [...referencedIds]);
-    // Bets from a player's account need the player's policy, limits and (with a limit) play.
-    const bettors = new Set<string>();
-    for (const prepared of requests) {
-      if (prepared.request.type !== 'transfer' || prepared.debitId === undefined) continue;
-      const bettor = bettorOf(prepared.request.code, accounts.get(prepared.debitId));
-      if (bettor !== undefined) bettors.add(bettor);
+    // In this order on the server: everything read after the lock was committed before our
+    // locks were granted.
+    const [lock, prior, resolutions, reversed, bettorFacts] = await readAll(tx, [
+      this.#repository.lockRead(accountIds, (id) => this.#accountsById.get(id)),
+      this.#repository.priorRead(ids),
+      this.#repository.resolutionsRead([...referencedIds]),
+      this.#repository.reversedRead([...referencedIds]),
+      this.#repository.bettorRead(bettors === undefined ? [] : [...bettors], now),
+    ] as const);
+    const accounts = lock.locked;
+    for (const account of await this.#repository.accountsById(tx, lock.unknown))
+      accounts.set(account.id, account);
+    let facts = bettorFacts;
+    if (bettors === undefined) {
+      bettors = this.#bettors(requests, (id) => accounts.get(id));
+      assert(bettors !== undefined, 'every debit account is locked');
+      [facts] = await readAll(tx, [this.#repository.bettorRead([...bettors], now)] as const);
     }
-    const { policies, limits, windows } = await this.#repository.bettorFacts(tx, [...bettors], now);
+    // Play windows only for bettors with a limit in force: the one case that needs them.
+    const windows = await this.#repository.playWindows(tx, [...facts.limits.keys()], now);
+    // Replayed transfers may name accounts this batch did not lock (another shard of a system
+    // account); their immutable facts build the results.
+    const replayedAccounts = await this.#replayedAccounts(tx, prior, accounts);
     const output = executeBatch(
-      { now, accounts, prior, referenced, resolutions, reversed, policies, limits, windows },
+      {
+        now,
+        accounts,
+        prior,
+        referenced,
+        resolutions,
+        reversed,
+        policies: facts.policies,
+        limits: facts.limits,
+        windows,
+      },
       requests,
     );
-    const seqs = await this.#repository.writeBatch(tx, output);
+    const seqs = await this.#repository.writeBatch(tx, output, own);
     for (const transfer of output.transfers) {
       const seq = seqs.get(transfer.id);
       assert(seq !== undefined, 'every written transfer has a sequence number');
       transfer.seq = seq;
     }
-    // Replayed transfers may name accounts this batch did not lock; their (immutable) facts are
-    // added to the batch's map, which builds the results.
-    for (const outcome of output.outcomes) {
-      if (outcome.type !== 'replayed' || outcome.prior.type !== 'transfer') continue;
-      for (const id of [outcome.prior.transfer.debitAccountId, outcome.prior.transfer.creditAccountId]) {
+    for (const account of replayedAccounts) if (!accounts.has(account.id)) accounts.set(account.id, account);
+    return { outcomes: output.outcomes, accounts };
+  }
+
+  /** The players whose status and limits the batch's debits must pass; undefined if a debit account is unknown. */
+  #bettors(
+    requests: readonly PreparedRequest[],
+    facts: (id: bigint) => AccountState | undefined,
+  ): Set<string> | undefined {
+    const bettors = new Set<string>();
+    for (const prepared of requests) {
+      if (prepared.request.type !== 'transfer' || prepared.debitId === undefined) continue;
+      const account = facts(prepared.debitId);
+      if (account === undefined) return undefined;
+      const bettor = bettorOf(prepared.request.code, account);
+      if (bettor !== undefined) bettors.add(bettor);
+    }
+    return bettors;
+  }
+
+  /** Facts of the accounts that prior transfers name and `accounts` lacks (cache first, then one read). */
+  async #replayedAccounts(
+    tx: Queryable,
+    prior: Map<string, PriorOutcome>,
+    accounts: Map<bigint, AccountState>,
+  ): Promise<AccountState[]> {
+    const found: AccountState[] = [];
+    const missing = new Set<bigint>();
+    for (const outcome of prior.values()) {
+      if (outcome.type !== 'transfer') continue;
+      for (const id of [outcome.transfer.debitAccountId, outcome.transfer.creditAccountId]) {
         if (accounts.has(id)) continue;
-        const known = this.#accountsById.get(id) ?? (await this.#repository.accountsById(tx, [id]))[0];
-        assert(known !== undefined, `account ${id} of a stored transfer exists`);
-        accounts.set(id, known);
+        const cached = this.#accountsById.get(id);
+        if (cached) found.push(cached);
+        else missing.add(id);
       }
     }
-    return { outcomes: output.outcomes, accounts };
+    if (missing.size > 0) found.push(...(await this.#repository.accountsById(tx, [...missing])));
+    for (const id of missing)
+      assert(
+        found.some((account) => account.id === id),
+        `account ${id} of a stored transfer exists`,
+      );
+    return found;
   }
 
   #accountFacts(id: bigint, accounts: Map<bigint, AccountState>): AccountState {

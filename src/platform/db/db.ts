@@ -16,6 +16,32 @@ export interface Queryable {
   ) => Promise<QueryResult<Row>>;
   /** Runs one or more statements without parameters (migrations). */
   exec: (text: string) => Promise<void>;
+  /**
+   * Runs `statements` in order, each as query() would, but sent together: one round trip to a
+   * server for all of them instead of one each (the server still runs them one after another).
+   * For statements whose parameters do not depend on each other's answers. The first failure
+   * rejects and the statements after it do not run; outside a transaction they run in one, all
+   * or nothing.
+   */
+  pipeline: (statements: readonly Statement[]) => Promise<QueryResult<Record<string, unknown>>[]>;
+}
+
+export interface Statement {
+  text: string;
+  params?: readonly unknown[];
+}
+
+/** The queries of one transaction. */
+export interface Transaction extends Queryable {
+  /**
+   * Runs the transaction's last statement with its commit: one round trip on a server instead of
+   * two. Nothing may run in the transaction after it. transaction() still resolves only once the
+   * commit is done, and if this statement fails nothing of the transaction is committed.
+   */
+  commitWith: <Row = Record<string, unknown>>(
+    text: string,
+    params?: readonly unknown[],
+  ) => Promise<QueryResult<Row>>;
 }
 
 export type Isolation = 'read committed' | 'repeatable read' | 'serializable';
@@ -30,10 +56,15 @@ export interface Db extends Queryable {
    * Runs `work` in one transaction: committed when it resolves, rolled back when it throws.
    * Nothing half-done survives a fault in the middle.
    */
-  transaction<T>(work: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  transaction<T>(work: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Answers when the database does (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** What a statement after commitWith() gets: the transaction is over. */
+export function committedError(): Error {
+  return new Error('db: the transaction was committed by commitWith(); nothing may follow it');
 }
 
 export function beginStatement(options: TransactionOptions | undefined): string {
@@ -63,7 +94,7 @@ export function isConflict(error: unknown): boolean {
 export async function transactionRetryingConflicts<T>(
   db: Db,
   attemptsMax: number,
-  work: (tx: Queryable) => Promise<T>,
+  work: (tx: Transaction) => Promise<T>,
   onRetry?: (attempt: number, error: unknown) => void,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -81,4 +112,24 @@ export function sqlState(error: unknown): string | undefined {
     if (typeof error.code === 'string') return error.code;
   }
   return undefined;
+}
+
+/**
+ * A read that can share a pipeline with others: its statement and how to read its answer. A read
+ * with nothing to look up carries its value and sends nothing.
+ */
+export type Read<T> =
+  { statement: Statement; read: (result: QueryResult<Record<string, unknown>>) => T } | { value: T };
+
+/** Runs `reads` as one pipeline (one round trip on a server) and returns their values in order. */
+export async function readAll<T extends readonly unknown[]>(
+  q: Queryable,
+  reads: { readonly [K in keyof T]: Read<T[K]> },
+): Promise<T> {
+  const list = reads as readonly Read<unknown>[];
+  const statements: Statement[] = [];
+  for (const read of list) if ('statement' in read) statements.push(read.statement);
+  const results = statements.length > 0 ? await q.pipeline(statements) : [];
+  let next = 0;
+  return list.map((read) => ('statement' in read ? read.read(results[next++]!) : read.value)) as unknown as T;
 }

@@ -4,16 +4,19 @@
 import fs, { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite, types } from '@electric-sql/pglite';
-import type { Transaction } from '@electric-sql/pglite';
+import type { Transaction as PgliteTransaction } from '@electric-sql/pglite';
 import { PgliteStatements } from './pglite-prepared.ts';
-import type { Db, Queryable, QueryResult, TransactionOptions } from './db.ts';
+import type { Db, Queryable, QueryResult, Transaction, TransactionOptions } from './db.ts';
+import { committedError } from './db.ts';
 
 interface PgliteLike {
   query<Row>(text: string, params?: unknown[]): Promise<{ rows: Row[]; affectedRows?: number }>;
   exec(text: string): Promise<unknown>;
 }
 
-function wrap(target: PgliteLike): Queryable {
+type Plain = Omit<Queryable, 'pipeline'>;
+
+function wrap(target: PgliteLike): Plain {
   return {
     query: async <Row>(text: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> => {
       const result = await target.query<Row>(text, [...params]);
@@ -25,14 +28,42 @@ function wrap(target: PgliteLike): Queryable {
   };
 }
 
-/** A transaction's queries: prepared statements where they have parameters (pglite-prepared.ts). */
-function wrapTransaction(tx: Transaction, statements: PgliteStatements): Queryable {
+/**
+ * A transaction's queries: prepared statements where they have parameters (pglite-prepared.ts).
+ * The engine is in this process, so there is no round trip to save: a pipeline runs its
+ * statements one by one, and commitWith() is a query and then the commit.
+ */
+function wrapTransaction(tx: PgliteTransaction, statements: PgliteStatements): Transaction {
   const plain = wrap(tx);
-  return {
-    query: async <Row>(text: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> =>
+  let committed = false;
+  const query = async <Row>(text: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> => {
+    if (committed) throw committedError();
+    return (
       (params.length > 0 ? await statements.query<Row>(text, params) : undefined) ??
-      plain.query<Row>(text, params),
-    exec: plain.exec,
+      plain.query<Row>(text, params)
+    );
+  };
+  return {
+    query,
+    exec: async (text) => {
+      if (committed) throw committedError();
+      await plain.exec(text);
+    },
+    pipeline: async (list) => {
+      const results: QueryResult<Record<string, unknown>>[] = [];
+      for (const statement of list) results.push(await query(statement.text, statement.params));
+      return results;
+    },
+    commitWith: async <Row>(text: string, params?: readonly unknown[]): Promise<QueryResult<Row>> => {
+      const result = await query<Row>(text, params);
+      // Committed here, as on a server, whatever the work does next. PGlite's transaction has no
+      // commit() of its own: rollback() marks it closed (so it sends no COMMIT or ROLLBACK when
+      // the work returns or throws), and its ROLLBACK after our COMMIT is a no-op.
+      await tx.exec('commit');
+      committed = true;
+      await tx.rollback();
+      return result;
+    },
   };
 }
 
@@ -147,19 +178,24 @@ export async function openPglite(options: PgliteOptions): Promise<Db> {
   const base = wrap(pglite);
   const statements = new PgliteStatements(pglite);
   let closed = false;
+  const transaction = async <T>(
+    work: (tx: Transaction) => Promise<T>,
+    options?: TransactionOptions,
+  ): Promise<T> => {
+    if (options?.isolation === undefined)
+      return pglite.transaction((tx) => work(wrapTransaction(tx, statements)));
+    // PGlite's own transaction() always opens with a plain BEGIN; set the level first thing.
+    return pglite.transaction(async (tx) => {
+      await tx.exec(`set transaction isolation level ${options.isolation}`);
+      return work(wrapTransaction(tx, statements));
+    });
+  };
   return {
     kind: 'pglite',
     query: base.query,
     exec: base.exec,
-    async transaction<T>(work: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T> {
-      if (options?.isolation === undefined)
-        return pglite.transaction((tx) => work(wrapTransaction(tx, statements)));
-      // PGlite's own transaction() always opens with a plain BEGIN; set the level first thing.
-      return pglite.transaction(async (tx) => {
-        await tx.exec(`set transaction isolation level ${options.isolation}`);
-        return work(wrapTransaction(tx, statements));
-      });
-    },
+    pipeline: (list) => transaction((tx) => tx.pipeline(list)),
+    transaction,
     async ping(): Promise<void> {
       await pglite.query('select 1');
     },

@@ -2,9 +2,11 @@
 // by mutating pg's global type table, which would leak into anything else in the process).
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import type { Db, Queryable, QueryResult, TransactionOptions } from './db.ts';
-import { beginStatement, INT8_ARRAY_OID, INT8_OID } from './db.ts';
+import type { Db, QueryResult, Statement, Transaction, TransactionOptions } from './db.ts';
+import { beginStatement, committedError, INT8_ARRAY_OID, INT8_OID } from './db.ts';
 import { arrayLiteral, isPlainArray } from './params.ts';
+import { runPipeline } from './pg-pipeline.ts';
+import type { PipelineStatement } from './pg-pipeline.ts';
 
 // pg's own parsers, typed loosely: its TypeId enum does not list every oid we pass through.
 const builtinParser = pg.types.getTypeParser as (
@@ -43,18 +45,93 @@ function statementName(text: string): string | undefined {
   return name;
 }
 
-function wrap(target: pg.Pool | pg.PoolClient): Queryable {
+function pipelineStatement(statement: Statement): PipelineStatement {
+  const params = statement.params ?? [];
   return {
-    query: async <Row>(text: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> => {
-      const values = params.map((param) => (isPlainArray(param) ? arrayLiteral(param) : param));
-      const name = params.length > 0 ? statementName(text) : undefined;
-      const result = await target.query(name === undefined ? { text, values } : { name, text, values });
-      return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
-    },
-    exec: async (text: string): Promise<void> => {
-      await target.query(text);
-    },
+    text: statement.text,
+    values: params.map((param) => (isPlainArray(param) ? arrayLiteral(param) : param)),
+    name: params.length > 0 ? statementName(statement.text) : undefined,
   };
+}
+
+function plainQuery(target: pg.Pool | pg.PoolClient) {
+  return async <Row>(text: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> => {
+    const { values, name } = pipelineStatement({ text, params });
+    const result = await target.query(name === undefined ? { text, values } : { name, text, values });
+    return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
+  };
+}
+
+/**
+ * A transaction's queries on its connection. BEGIN is not sent on its own: it goes out with the
+ * transaction's first statement, and commitWith() sends COMMIT with the last one, so a
+ * transaction of one pipeline and one last statement costs two round trips, not four.
+ */
+class PgTransaction implements Transaction {
+  readonly #client: pg.PoolClient;
+  #begin: string | undefined;
+  #committed = false;
+
+  constructor(client: pg.PoolClient, begin: string) {
+    this.#client = client;
+    this.#begin = begin;
+  }
+
+  /** BEGIN was sent (so a failure needs a ROLLBACK). */
+  get begun(): boolean {
+    return this.#begin === undefined;
+  }
+
+  get committed(): boolean {
+    return this.#committed;
+  }
+
+  readonly query = async <Row>(text: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> => {
+    if (this.#begin === undefined && !this.#committed) return plainQuery(this.#client)<Row>(text, params);
+    const [result] = await this.#send([{ text, params }], false);
+    return result as QueryResult<Row>;
+  };
+
+  readonly exec = async (text: string): Promise<void> => {
+    if (this.#committed) throw committedError();
+    await this.#sendBegin();
+    await this.#client.query(text);
+  };
+
+  readonly pipeline = (statements: readonly Statement[]): Promise<QueryResult<Record<string, unknown>>[]> =>
+    this.#send(statements, false);
+
+  readonly commitWith = async <Row>(
+    text: string,
+    params: readonly unknown[] = [],
+  ): Promise<QueryResult<Row>> => {
+    const [result] = await this.#send([{ text, params }], true);
+    return result as QueryResult<Row>;
+  };
+
+  async #sendBegin(): Promise<void> {
+    if (this.#begin === undefined) return;
+    const begin = this.#begin;
+    this.#begin = undefined;
+    await this.#client.query(begin);
+  }
+
+  async #send(
+    statements: readonly Statement[],
+    commit: boolean,
+  ): Promise<QueryResult<Record<string, unknown>>[]> {
+    if (this.#committed) throw committedError();
+    const all = statements.map(pipelineStatement);
+    const begin = this.#begin;
+    if (begin !== undefined) all.unshift({ text: begin, values: [], name: undefined });
+    if (commit) all.push({ text: 'commit', values: [], name: undefined });
+    this.#begin = undefined;
+    const results = await runPipeline(this.#client, all, typeParsers);
+    if (commit) this.#committed = true;
+    return begin === undefined
+      ? results.slice(0, statements.length)
+      : results.slice(1, 1 + statements.length);
+  }
 }
 
 export interface PostgresOptions {
@@ -78,32 +155,43 @@ export function openPostgres(options: PostgresOptions): Db {
   // An idle client that loses its connection emits 'error' on the pool; without a listener that
   // would crash the process. The next query simply gets a fresh connection.
   pool.on('error', () => {});
-  const base = wrap(pool);
+  const query = plainQuery(pool);
   let closed = false;
-  return {
-    kind: 'postgres',
-    query: base.query,
-    exec: base.exec,
-    async transaction<T>(work: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T> {
-      const client = await pool.connect();
-      let broken: Error | undefined;
-      try {
-        await client.query(beginStatement(options));
-        const result = await work(wrap(client));
-        await client.query('commit');
-        return result;
-      } catch (error) {
+  const transaction = async <T>(
+    work: (tx: Transaction) => Promise<T>,
+    options?: TransactionOptions,
+  ): Promise<T> => {
+    const client = await pool.connect();
+    const tx = new PgTransaction(client, beginStatement(options));
+    let broken: Error | undefined;
+    try {
+      const result = await work(tx);
+      if (tx.begun && !tx.committed) await client.query('commit');
+      return result;
+    } catch (error) {
+      // A failed commitWith() left the transaction aborted (its statement failed) or already
+      // ended (its COMMIT failed): the ROLLBACK finishes the first and is a no-op for the second.
+      if (tx.begun && !tx.committed) {
         try {
           await client.query('rollback');
         } catch (rollbackError) {
           // The connection is unusable; drop it from the pool rather than reuse it.
           broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
         }
-        throw error;
-      } finally {
-        client.release(broken);
       }
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  };
+  return {
+    kind: 'postgres',
+    query,
+    exec: async (text: string): Promise<void> => {
+      await pool.query(text);
     },
+    pipeline: (statements) => transaction((tx) => tx.pipeline(statements)),
+    transaction,
     async ping(): Promise<void> {
       await pool.query('select 1');
     },

@@ -25,6 +25,7 @@ function asKind(db: Db, kind: Db['kind']): Db {
     kind,
     query: db.query,
     exec: db.exec,
+    pipeline: db.pipeline,
     transaction: (work, options) => db.transaction(work, options),
     ping: () => db.ping(),
     close: () => db.close(),

@@ -137,6 +137,105 @@ describe(`db on ${backendName}`, () => {
     assert.equal(rows[0]?.balance, 8n);
   });
 
+  it('pipelines statements in order; a failure stops the rest, and outside a transaction undoes all', async () => {
+    const insert = 'insert into demo.account (id, balance) values ($1, $2)';
+    const results = await test.db.transaction((tx) =>
+      tx.pipeline([
+        { text: insert, params: ['q1', 10n] },
+        {
+          text: 'update demo.account set balance = balance + $1 where id = $2 returning balance',
+          params: [5n, 'q1'],
+        },
+        { text: "select count(*)::int8 as n from demo.account where id like 'q%'" },
+      ]),
+    );
+    assert.deepEqual(
+      results.map((result) => [result.rowCount, result.rows]),
+      [
+        [1, []],
+        [1, [{ balance: 15n }]],
+        [1, [{ n: 1n }]],
+      ],
+    );
+    // Outside a transaction the statements run in one: the failure of the second undoes the first.
+    const error = await test.db
+      .pipeline([
+        { text: insert, params: ['q2', 1n] },
+        { text: insert, params: ['q1', 1n] },
+        { text: insert, params: ['q3', 1n] },
+      ])
+      .catch((e: unknown) => e);
+    assert.ok(isUniqueViolation(error));
+    const left = await test.db.query<{ id: string }>(
+      "select id from demo.account where id like 'q%' order by id",
+    );
+    assert.deepEqual(
+      left.rows.map((row) => row.id),
+      ['q1'],
+    );
+  });
+
+  it('commits with the last statement, commits nothing when it fails, and refuses statements after it', async () => {
+    const insert = 'insert into demo.account (id, balance) values ($1, $2)';
+    const balance = await test.db.transaction(async (tx) => {
+      await tx.query(insert, ['c1', 20n]);
+      const result = await tx.commitWith<{ balance: bigint }>(
+        'update demo.account set balance = balance + $1 where id = $2 returning balance',
+        [1n, 'c1'],
+      );
+      return result.rows[0]?.balance;
+    });
+    assert.equal(balance, 21n);
+    const failed = await test.db
+      .transaction(async (tx) => {
+        await tx.query(insert, ['c2', 1n]);
+        await tx.commitWith(insert, ['c1', 1n]);
+      })
+      .catch((e: unknown) => e);
+    assert.ok(isUniqueViolation(failed));
+    await assert.rejects(
+      test.db.transaction(async (tx) => {
+        await tx.commitWith(insert, ['c3', 3n]);
+        await tx.query('select 1');
+      }),
+      /nothing may follow/,
+    );
+    const { rows } = await test.db.query<{ id: string; balance: bigint }>(
+      "select id, balance from demo.account where id like 'c%' order by id",
+    );
+    assert.deepEqual(rows, [
+      { id: 'c1', balance: 21n },
+      { id: 'c3', balance: 3n },
+    ]);
+  });
+
+  it('prepares a statement again when the pipeline that first sent it failed before reaching it', async (t) => {
+    if (!test.url) {
+      t.skip('PGlite prepares statements one by one, outside any pipeline');
+      return;
+    }
+    // One connection, so every use below meets the statement cache of the failed pipeline.
+    const db = openPostgres({ url: test.url, poolSize: 1 });
+    try {
+      const fresh = 'select $1::int8 + 1 as next';
+      const failing = db.transaction((tx) =>
+        tx.pipeline([
+          { text: 'select 1 / $1::int8 as boom', params: [0n] },
+          { text: fresh, params: [41n] },
+        ]),
+      );
+      await assert.rejects(failing, /division by zero/);
+      // The server skipped the second Parse: were it taken as prepared, this would fail with
+      // "prepared statement does not exist".
+      const again = await db.transaction((tx) => tx.pipeline([{ text: fresh, params: [1n] }]));
+      assert.deepEqual(again[0]?.rows, [{ next: 2n }]);
+      const plain = await db.query<{ next: bigint }>(fresh, [2n]);
+      assert.deepEqual(plain.rows, [{ next: 3n }]);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('opens transactions at the requested isolation level', async () => {
     const level = await test.db.transaction(
       async (tx) =>
@@ -145,6 +244,14 @@ describe(`db on ${backendName}`, () => {
       { isolation: 'serializable' },
     );
     assert.equal(level, 'serializable');
+    // The level holds when the first statement is a pipeline (BEGIN travels with it), and a
+    // transaction that runs no statement at all commits nothing and fails nothing.
+    const [piped] = await test.db.transaction(
+      (tx) => tx.pipeline([{ text: "select current_setting('transaction_isolation') as level" }]),
+      { isolation: 'repeatable read' },
+    );
+    assert.deepEqual(piped?.rows, [{ level: 'repeatable read' }]);
+    assert.equal(await test.db.transaction(async () => 'nothing'), 'nothing');
   });
 
   it('applies each migration once and refuses an edited one', async () => {
