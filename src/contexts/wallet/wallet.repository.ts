@@ -453,7 +453,9 @@ export class WalletRepository {
    * Writes a batch's outcome in one statement, whatever the batch size: transfers, account
    * counters, refusals and play hours, each from arrays through unnest() in a data-modifying
    * WITH (the four write different tables, so sharing one snapshot changes nothing). One round
-   * trip instead of four: on a server every trip is a write and a wake-up on both sides. With
+   * trip instead of four: on a server every trip is a write and a wake-up on both sides. Play
+   * hours are written only for players with a limit row: only their play windows are ever read,
+   * and the upsert was a sixth of the statement (a player's first limit fills theirs). With
    * `commit` (the batch's own transaction) the commit goes out with it, so the statement checks
    * its own pair assertion (every account row updated) before that commit can happen.
    */
@@ -493,7 +495,8 @@ export class WalletRepository {
          select u.id, u.hash, u.code, $14 from unnest($31::text[], $32::text[], $33::text[]) as u(id, hash, code)
        ), h as (
          insert into wallet.play_hours as p (player_id, hour, wagered, won)
-         select * from unnest($34::text[], $35::timestamptz[], $36::numeric[], $37::numeric[])
+         select u.* from unnest($34::text[], $35::timestamptz[], $36::numeric[], $37::numeric[]) as u(player_id, hour, wagered, won)
+          where exists (select 1 from wallet.limits l where l.player_id = u.player_id)
          on conflict (player_id, hour) do update set wagered = p.wagered + excluded.wagered, won = p.won + excluded.won
        )
        select null::text as id, null::int8 as seq
@@ -574,6 +577,23 @@ export class WalletRepository {
     }
     const unique = [...rows.values()];
     await this.#db.transaction(async (tx) => {
+      // Play hours are kept only for players with a limit row (see writeBatch). A player's first
+      // limit fills their play hours of the month window from their transfers, under the locks
+      // of their accounts (taken in the batches' global order): a batch that took them first has
+      // committed and is counted here, and any later batch sees the limit row and records its play.
+      const { rows: owned } = await tx.query<{ id: bigint; tracked: boolean }>(
+        `select a.id, exists (select 1 from wallet.limits l where l.player_id = $1) as tracked
+           from wallet.accounts a where a.owner_type = 'player' and a.owner_id = $1 order by a.id for update`,
+        [playerId],
+      );
+      if (owned.length > 0 && !owned[0]!.tracked) {
+        await this.#fillPlayHours(
+          tx,
+          playerId,
+          owned.map((row) => row.id),
+          new Date(windowStartMs(now, 'month')),
+        );
+      }
       // A change supersedes whatever was scheduled after it for the same limit and has not come
       // into force: lowering a limit while a raise waits out its cooling-off period cancels that
       // raise. Rows already in force stay (they are history, and a back-dated change must not
@@ -597,6 +617,35 @@ export class WalletRepository {
         ],
       );
     });
+  }
+
+  /**
+   * A player's stakes and wins per hour since `since` (its hour included), computed from their
+   * transfers exactly as the ledger records play: single bets from and wins into the player's
+   * accounts, in their own hour, leaving out those reversed since. Rows already there are
+   * overwritten: these sums are the truth for those hours.
+   */
+  async #fillPlayHours(
+    tx: Queryable,
+    playerId: string,
+    accountIds: readonly bigint[],
+    since: Date,
+  ): Promise<void> {
+    await tx.query(
+      `insert into wallet.play_hours as p (player_id, hour, wagered, won)
+       select $1, h.hour, sum(h.wagered), sum(h.won) from (
+         select to_timestamp(floor(extract(epoch from t.created_at) / 3600) * 3600) as hour,
+                case when t.code = 'bet' and t.debit_account_id = any($2::int8[]) then t.amount else 0 end as wagered,
+                case when t.code = 'win' and t.credit_account_id = any($2::int8[]) then t.amount else 0 end as won
+           from wallet.transfers t
+          where t.kind = 'single' and t.created_at >= $3
+            and (t.debit_account_id = any($2::int8[]) or t.credit_account_id = any($2::int8[]))
+            and not exists (select 1 from wallet.transfers r where r.reverses_id = t.id)) h
+       group by h.hour
+       having sum(h.wagered) <> 0 or sum(h.won) <> 0
+       on conflict (player_id, hour) do update set wagered = excluded.wagered, won = excluded.won`,
+      [playerId, accountIds, since],
+    );
   }
 
   /** Pending transfers past their timeout that nothing has resolved yet, oldest first. */

@@ -240,6 +240,40 @@ describe(`wallet on ${backendName}`, () => {
     okResult((await f.wallet.execute([bet('p9-b3', 'p9', 50n)]))[0]);
   });
 
+  it("keeps play hours only for players with a limit, and a first limit counts the month's play before it", async () => {
+    const g = await openWallet(); // its own clock, moved a month on
+    try {
+      await fundedPlayer(g.wallet, 'p11', 10_000n);
+      const hours = async (): Promise<string[]> =>
+        (
+          await g.test.db.query<{ hour: Date; wagered: string; won: string }>(
+            "select hour, wagered::text, won::text from wallet.play_hours where player_id = 'p11' order by hour",
+          )
+        ).rows.map((row) => `${row.hour.toISOString()} ${row.wagered}/${row.won}`);
+      // A bet that the month window leaves out, then two hours of play with one bet rolled back.
+      okResult((await g.wallet.execute([bet('p11-old', 'p11', 1_000n)]))[0]);
+      g.clock.advance(31 * 24 * 3_600_000);
+      const first = g.clock.now();
+      okResult((await g.wallet.execute([bet('p11-b1', 'p11', 300n)]))[0]);
+      okResult((await g.wallet.execute([win('p11-w1', 'p11', 100n)]))[0]);
+      okResult((await g.wallet.execute([bet('p11-b2', 'p11', 50n)]))[0]);
+      g.clock.advance(2 * 3_600_000);
+      const second = g.clock.now();
+      okResult((await g.wallet.execute([bet('p11-b3', 'p11', 200n)]))[0]);
+      okResult((await g.wallet.execute([{ type: 'reverse', id: 'p11-rb', transferId: 'p11-b2' }]))[0]);
+      assert.deepEqual(await hours(), [], 'no limit: no play hours written');
+      // Losses in the month: 300 − 100 + 200 = 400 (not the rolled-back 50, not the old 1 000).
+      await g.wallet.setLimits('p11', [{ kind: 'loss', period: 'month', amount: 450n }]);
+      assert.deepEqual(await hours(), [`${first.toISOString()} 300/100`, `${second.toISOString()} 200/0`]);
+      assert.equal(code((await g.wallet.execute([bet('p11-b4', 'p11', 51n)]))[0]), 'LIMIT_EXCEEDED');
+      okResult((await g.wallet.execute([bet('p11-b5', 'p11', 50n)]))[0]);
+      // From now on its play is recorded as it happens.
+      assert.equal((await hours()).at(-1), `${second.toISOString()} 250/0`);
+    } finally {
+      await g.close();
+    }
+  });
+
   it('counts stakes and wins past the int8 range exactly: play counters have no ceiling', async () => {
     const half = 2n ** 62n;
     await f.wallet.openPlayerAccounts('p10', 'EUR');
