@@ -107,6 +107,12 @@ export function accountKey(ref: AccountRef, currency: string): string {
     : systemAccountKey(ref.system, ref.ref, currency);
 }
 
+/** Whether two (valid) references name the same account of a currency: what equal keys mean. */
+function sameAccount(a: AccountRef, b: AccountRef): boolean {
+  if ('player' in a) return 'player' in b && a.player === b.player && a.kind === b.kind;
+  return 'system' in b && a.system === b.system && a.ref === b.ref;
+}
+
 function isId(value: unknown, lengthMax: number): value is string {
   return (
     typeof value === 'string' && value.length >= 1 && value.length <= lengthMax && !hasControlCharacter(value)
@@ -157,9 +163,7 @@ export function requestProblem(request: WalletRequest, currencies: CurrencyTable
       const problem =
         refProblem(request.debit) ?? refProblem(request.credit) ?? amountProblem(request.amount, false);
       if (problem) return problem;
-      if (accountKey(request.debit, request.currency) === accountKey(request.credit, request.currency)) {
-        return 'debit and credit are the same account';
-      }
+      if (sameAccount(request.debit, request.credit)) return 'debit and credit are the same account';
       const timeout = request.pending?.timeoutSeconds;
       if (
         timeout !== undefined &&
@@ -191,6 +195,7 @@ export function requestProblem(request: WalletRequest, currencies: CurrencyTable
  * valid.
  */
 export function canonicalJson(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'bigint') return `"${value}n"`;
   if (Array.isArray(value)) {
     // JSON.stringify writes undefined inside an array as null.
@@ -198,12 +203,14 @@ export function canonicalJson(value: unknown): string {
   }
   if (typeof value === 'object' && value !== null) {
     const record = value as Record<string, unknown>;
-    let out = '';
+    let out = '{';
     for (const key of canonicalKeyOrder(Object.keys(record))) {
-      if (record[key] === undefined) continue;
-      out += `${out === '' ? '' : ','}${JSON.stringify(key)}:${canonicalJson(record[key])}`;
+      const member = record[key];
+      if (member === undefined) continue;
+      if (out.length > 1) out += ',';
+      out += JSON.stringify(key) + ':' + canonicalJson(member);
     }
-    return `{${out}}`;
+    return out + '}';
   }
   return JSON.stringify(value);
 }
@@ -211,27 +218,94 @@ export function canonicalJson(value: unknown): string {
 /**
  * Sorted keys in the order a JavaScript object built from them lists them (the order the original
  * JSON.stringify of a sorted copy wrote): array-index keys ("0", "17") first in numeric order,
- * then the others in sorted order.
+ * then the others in sorted order. Sorts `keys` in place.
  */
 function canonicalKeyOrder(keys: string[]): string[] {
-  const sorted = keys.sort();
-  const indices = sorted.filter(isArrayIndex);
-  if (indices.length === 0) return sorted;
+  keys.sort();
+  // Most objects have no key starting with a digit: no index keys, nothing more to do.
+  let digits = false;
+  for (const key of keys) {
+    const first = key.charCodeAt(0);
+    if (first >= 48 && first <= 57) {
+      digits = true;
+      break;
+    }
+  }
+  if (!digits) return keys;
+  const indices = keys.filter(isArrayIndex);
+  if (indices.length === 0) return keys;
   indices.sort((a, b) => Number(a) - Number(b));
-  return [...indices, ...sorted.filter((key) => !isArrayIndex(key))];
+  return [...indices, ...keys.filter((key) => !isArrayIndex(key))];
 }
 
 function isArrayIndex(key: string): boolean {
-  const first = key.charCodeAt(0);
-  if (!(first >= 48 && first <= 57)) return false; // most keys: not a digit, no regex
   return /^(?:0|[1-9]\d*)$/.test(key) && Number(key) < 4_294_967_295;
 }
 
 /** The request's identity: a hash of the canonical JSON of everything but the id. */
 export function requestHash(request: WalletRequest | ExpireRequest): string {
-  const { id: _id, ...rest } = request;
   // crypto.hash: one call, no Hash object per request (the same digest as createHash's).
-  return hash('sha256', canonicalJson(rest), 'base64url');
+  return hash('sha256', transferJson(request) ?? canonicalJson(withoutId(request)), 'base64url');
+}
+
+function withoutId(request: WalletRequest | ExpireRequest): Record<string, unknown> {
+  const { id: _id, ...rest } = request;
+  return rest;
+}
+
+const transferKeys = new Set([
+  'type',
+  'id',
+  'debit',
+  'credit',
+  'amount',
+  'currency',
+  'code',
+  'linked',
+  'metadata',
+  'pending',
+]);
+
+/**
+ * canonicalJson of a transfer request without its id, written field by field in sorted order (the
+ * common case on the hot path: no sorting, no copy). Undefined for anything not shaped exactly
+ * like one (another key, a value of another type), which then takes the generic path.
+ */
+export function transferJson(request: WalletRequest | ExpireRequest): string | undefined {
+  if (request.type !== 'transfer') return undefined;
+  for (const key in request) if (!transferKeys.has(key)) return undefined;
+  const { amount, code, currency, linked, metadata, pending } = request;
+  const debit = refJson(request.debit);
+  const credit = refJson(request.credit);
+  if (
+    typeof amount !== 'bigint' ||
+    typeof code !== 'string' ||
+    typeof currency !== 'string' ||
+    debit === undefined ||
+    credit === undefined ||
+    (linked !== undefined && typeof linked !== 'boolean')
+  )
+    return undefined;
+  let out = `{"amount":"${amount}n","code":${JSON.stringify(code)},"credit":${credit},"currency":${JSON.stringify(currency)},"debit":${debit}`;
+  if (linked !== undefined) out += `,"linked":${linked}`;
+  if (metadata !== undefined) out += `,"metadata":${canonicalJson(metadata)}`;
+  if (pending !== undefined) out += `,"pending":${canonicalJson(pending)}`;
+  return `${out},"type":"transfer"}`;
+}
+
+/** canonicalJson of an account reference of exactly two string fields, or undefined. */
+function refJson(ref: unknown): string | undefined {
+  if (typeof ref !== 'object' || ref === null) return undefined;
+  const record = ref as Record<string, unknown>;
+  let count = 0;
+  for (const _key in record) count++;
+  if (count !== 2) return undefined;
+  const { player, kind, system, ref: name } = record;
+  if (typeof player === 'string' && typeof kind === 'string')
+    return `{"kind":${JSON.stringify(kind)},"player":${JSON.stringify(player)}}`;
+  if (typeof system === 'string' && typeof name === 'string')
+    return `{"ref":${JSON.stringify(name)},"system":${JSON.stringify(system)}}`;
+  return undefined;
 }
 
 interface BatchResult {
@@ -502,56 +576,61 @@ export class WalletService implements WalletLedger {
     this.#shardCursor = (this.#shardCursor + 1) % this.#systemShards;
     const keyOf = (ref: AccountRef, currency: string): string =>
       'system' in ref ? systemShardKey(ref, currency, shard) : accountKey(ref, currency);
-    // The batch's own map: the cache may evict an entry while this batch still needs it.
-    const resolved = new Map<string, bigint>();
+    // Each reference's key is built once: most are in the cache, and their ids are set at once.
+    // The rest wait in `unresolved` (a request and which side) for one read of the keys.
     const wanted = new Map<string, { ref: AccountRef; currency: string }>();
+    const unresolved: { prepared: PreparedRequest; key: string; side: 'debitId' | 'creditId' }[] = [];
     for (const prepared of requests) {
       const request = prepared.request;
       if (request.type !== 'transfer') continue;
-      for (const ref of [request.debit, request.credit]) {
-        const key = keyOf(ref, request.currency);
-        const cached = this.#accountsByKey.get(key);
-        if (cached) resolved.set(key, cached.id);
-        else wanted.set(key, { ref, currency: request.currency });
+      const debitKey = keyOf(request.debit, request.currency);
+      const debit = this.#accountsByKey.get(debitKey);
+      if (debit) prepared.debitId = debit.id;
+      else {
+        wanted.set(debitKey, { ref: request.debit, currency: request.currency });
+        unresolved.push({ prepared, key: debitKey, side: 'debitId' });
+      }
+      const creditKey = keyOf(request.credit, request.currency);
+      const credit = this.#accountsByKey.get(creditKey);
+      if (credit) prepared.creditId = credit.id;
+      else {
+        wanted.set(creditKey, { ref: request.credit, currency: request.currency });
+        unresolved.push({ prepared, key: creditKey, side: 'creditId' });
       }
     }
+    if (wanted.size === 0) return;
+    // The batch's own map: the cache may evict an entry while this batch still needs it.
+    const resolved = new Map<string, bigint>();
     const learn = (accounts: AccountState[]): void => {
       for (const account of accounts) {
         resolved.set(account.key, account.id);
         if (!tx) this.#remember(account);
       }
     };
-    if (wanted.size > 0) {
-      learn(await this.#repository.accountsByKey([...wanted.keys()], tx));
-      const missingSystem: AccountSpec[] = [];
-      for (const [key, { ref, currency }] of wanted) {
-        if (resolved.has(key) || !('system' in ref)) continue;
-        missingSystem.push({
-          key,
-          ownerType: 'system',
-          ownerId: ref.ref,
-          kind: ref.system,
-          currency,
-          guarded: false,
-          overdraftLimit: 0n,
-        });
-      }
-      if (missingSystem.length > 0) {
-        await this.#repository.createAccounts(missingSystem, tx);
-        learn(
-          await this.#repository.accountsByKey(
-            missingSystem.map((spec) => spec.key),
-            tx,
-          ),
-        );
-      }
+    learn(await this.#repository.accountsByKey([...wanted.keys()], tx));
+    const missingSystem: AccountSpec[] = [];
+    for (const [key, { ref, currency }] of wanted) {
+      if (resolved.has(key) || !('system' in ref)) continue;
+      missingSystem.push({
+        key,
+        ownerType: 'system',
+        ownerId: ref.ref,
+        kind: ref.system,
+        currency,
+        guarded: false,
+        overdraftLimit: 0n,
+      });
     }
-    for (const prepared of requests) {
-      const request = prepared.request;
-      if (request.type !== 'transfer') continue;
-      prepared.debitId = resolved.get(keyOf(request.debit, request.currency));
-      prepared.creditId = resolved.get(keyOf(request.credit, request.currency));
+    if (missingSystem.length > 0) {
+      await this.#repository.createAccounts(missingSystem, tx);
+      learn(
+        await this.#repository.accountsByKey(
+          missingSystem.map((spec) => spec.key),
+          tx,
+        ),
+      );
     }
+    for (const { prepared, key, side } of unresolved) prepared[side] = resolved.get(key);
   }
 
   #remember(account: AccountState): void {

@@ -34,7 +34,15 @@ export function arrayLiteral(values: readonly PlainElement[]): string {
     else if (typeof value === 'boolean') out += value ? 't' : 'f';
     else if (value instanceof Date) out += `"${value.toISOString()}"`;
     else if (Array.isArray(value)) out += arrayLiteral(value);
-    else out += `"${value.replace(/[\\"]/g, '\\$&')}"`;
+    else out += `"${escapeElement(value)}"`;
   }
   return `${out}}`;
+}
+
+/** Backslashes and double quotes escaped; most strings have neither, and skip the replacing. */
+function escapeElement(value: string): string {
+  let out = value;
+  if (out.includes('\\')) out = out.replaceAll('\\', '\\\\');
+  if (out.includes('"')) out = out.replaceAll('"', '\\"');
+  return out;
 }

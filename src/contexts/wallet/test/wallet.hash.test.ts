@@ -4,7 +4,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { canonicalJson, requestHash } from '../wallet.service.ts';
+import { hash } from 'node:crypto';
+import { canonicalJson, requestHash, transferJson } from '../wallet.service.ts';
+import type { WalletRequest } from '../wallet.contract.ts';
 
 /** The original construction: a canonical copy of the value, then JSON.stringify. */
 function canonicalCopy(value: unknown): unknown {
@@ -49,6 +51,55 @@ describe('wallet request hash', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('hashes transfer requests on the fast path exactly as the original construction', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 8 });
+    const ref = fc.oneof(
+      { arbitrary: fc.record({ player: text, kind: text }), weight: 4 },
+      { arbitrary: fc.record({ system: text, ref: text }), weight: 4 },
+      // Not shaped like a reference: the generic path must take these.
+      fc.record({ player: text, system: text }),
+      fc.record({ player: text, kind: text, extra: fc.option(text, { nil: undefined }) }),
+    );
+    const transfer = fc.record(
+      {
+        type: fc.constant('transfer'),
+        id: text,
+        debit: ref,
+        credit: ref,
+        amount: fc.oneof({ arbitrary: fc.bigInt(), weight: 9 }, { arbitrary: fc.integer(), weight: 1 }),
+        currency: text,
+        code: text,
+        linked: fc.option(fc.boolean(), { nil: undefined }),
+        metadata: fc.option(fc.dictionary(key, text, { maxKeys: 4 }), { nil: undefined }),
+        pending: fc.option(fc.record({ timeoutSeconds: fc.option(fc.integer(), { nil: undefined }) }), {
+          nil: undefined,
+        }),
+        other: fc.option(text, { nil: undefined }),
+      },
+      { requiredKeys: ['type', 'id', 'debit', 'credit', 'amount', 'currency', 'code'] },
+    );
+    // In any key order: the hash may not depend on how the caller built the object.
+    const shuffled = fc.tuple(transfer, fc.infiniteStream(fc.nat())).map(([request, order]) =>
+      Object.fromEntries(
+        Object.entries(request)
+          .map(([k, v]) => ({ k, v, o: order.next().value }))
+          .sort((a, b) => a.o - b.o)
+          .map(({ k, v }) => [k, v]),
+      ),
+    );
+    let fast = 0;
+    fc.assert(
+      fc.property(shuffled, (request) => {
+        const { id: _id, ...rest } = request;
+        const original = hash('sha256', JSON.stringify(canonicalCopy(rest)), 'base64url');
+        if (transferJson(request as unknown as WalletRequest) !== undefined) fast++;
+        assert.equal(requestHash(request as unknown as WalletRequest), original);
+      }),
+      { numRuns: 2000 },
+    );
+    assert.ok(fast > 100 && fast < 1900, `both paths were taken (fast ${fast} of 2000)`);
   });
 
   it('keeps the hash of a known request', () => {
