@@ -84,7 +84,7 @@ describe('wallet request hash', () => {
     const shuffled = fc.tuple(transfer, fc.infiniteStream(fc.nat())).map(([request, order]) =>
       Object.fromEntries(
         Object.entries(request)
-          .map(([k, v]) => ({ k, v, o: order.next().value }))
+          .map(([k, v]) => ({ k, v, o: order.next().value as number }))
           .sort((a, b) => a.o - b.o)
           .map(({ k, v }) => [k, v]),
       ),
