@@ -287,17 +287,22 @@ export class WalletRepository {
     return new Map(rows.map((row) => [row.id, toTransfer(row)]));
   }
 
-  /** The stored transfer or refusal under each id, in one statement (most ids have neither). */
+  /**
+   * The stored transfer or refusal under each id, in one statement (most ids have neither). Each
+   * lookup is a LATERAL subquery with LIMIT 1, which the planner cannot flatten into a join: the
+   * statement's cached generic plan (made for an array of unknown size, often while the tables
+   * were small) was a hash join over a sequential scan of all refusals, on every batch.
+   */
   priorRead(ids: readonly string[]): Read<Map<string, PriorOutcome>> {
     if (ids.length === 0) return { value: new Map() };
     return {
       statement: {
-        text: `select u.id as asked, ${TRANSFER_COLUMNS.replace(/(\w+)/g, 't.$1')},
-              r.request_hash as refusal_hash, r.code as refusal_code, r.created_at as refused_at
+        text: `select u.id as asked, t.*, r.request_hash as refusal_hash, r.code as refusal_code,
+              r.created_at as refused_at
          from unnest($1::text[]) as u(id)
-         left join wallet.transfers t on t.id = u.id
-         left join wallet.refusals r on r.id = u.id
-        where t.id is not null or r.id is not null`,
+         left join lateral (select ${TRANSFER_COLUMNS} from wallet.transfers where id = u.id limit 1) t on true
+         left join lateral (select request_hash, code, created_at from wallet.refusals where id = u.id limit 1) r on true
+        where t.id is not null or r.code is not null`,
         params: [ids],
       },
       read: (result) => {
