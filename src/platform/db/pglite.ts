@@ -152,6 +152,33 @@ function syncPath(target: string): void {
   }
 }
 
+// PGlite runs PostgreSQL in single-user mode: there is no autovacuum, so nothing ever analyzes a
+// table. A prepared statement's cached generic plan, made while its tables were small (a hash join
+// over a sequential scan is cheapest then), is only replaced when a table's statistics change: on
+// PGlite it stayed for the life of the process, and a lookup of two keys scanned a 200 000-row
+// table whole. So the adapter analyzes the tables that grew, as autovacuum would on a server;
+// the new statistics invalidate the plans that use them.
+
+const ANALYZE_INTERVAL_MS = 30_000;
+
+/**
+ * Analyzes every user table that grew by more than a fifth (and 8 pages) since its last analysis
+ * (or was never analyzed), and returns their names. Cheap when nothing grew: one catalog query.
+ */
+export async function analyzeGrownTables(q: Pick<Queryable, 'query' | 'exec'>): Promise<string[]> {
+  const { rows } = await q.query<{ name: string }>(
+    `select c.oid::regclass::text as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where c.relkind = 'r' and n.nspname not in ('pg_catalog', 'information_schema')
+        and n.nspname not like 'pg_toast%'
+        and pg_relation_size(c.oid) / 8192 > greatest(c.relpages * 1.2, c.relpages + 8)
+      order by 1`,
+  );
+  const names = rows.map((row) => row.name);
+  // regclass text is already quoted where a name needs it.
+  if (names.length > 0) await q.exec(`analyze ${names.join(', ')}`);
+  return names;
+}
+
 export async function openPglite(options: PgliteOptions): Promise<Db> {
   let unlock = (): void => {};
   if (options.dataDir !== undefined) {
@@ -178,6 +205,15 @@ export async function openPglite(options: PgliteOptions): Promise<Db> {
   const base = wrap(pglite);
   const statements = new PgliteStatements(pglite);
   let closed = false;
+  let analyzing: Promise<unknown> | undefined;
+  const maintenance = setInterval(() => {
+    if (closed || analyzing) return;
+    // A failure (the database closing under it) is retried at the next interval.
+    analyzing = analyzeGrownTables(base)
+      .catch(() => undefined)
+      .finally(() => (analyzing = undefined));
+  }, ANALYZE_INTERVAL_MS);
+  maintenance.unref();
   const transaction = async <T>(
     work: (tx: Transaction) => Promise<T>,
     options?: TransactionOptions,
@@ -202,7 +238,9 @@ export async function openPglite(options: PgliteOptions): Promise<Db> {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      clearInterval(maintenance);
       try {
+        await analyzing;
         await pglite.close();
       } finally {
         unlock();

@@ -6,6 +6,7 @@ import fs, { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isUniqueViolation, loadMigrations, migrate, openPglite, openPostgres } from '../index.ts';
+import { analyzeGrownTables } from '../pglite.ts';
 import type { MigrationSet } from '../index.ts';
 import { backendName, openTestDb } from '../../../../test/support/backend.ts';
 import type { TestDb } from '../../../../test/support/backend.ts';
@@ -326,6 +327,30 @@ describe('migration files', () => {
       assert.throws(() => loadMigrations(folder), /NNNN_name/);
     } finally {
       rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('PGlite statistics', () => {
+  it('analyzes grown tables, so a cached plan made while a table was small does not stay', async () => {
+    const db = await openPglite({ dataDir: undefined });
+    try {
+      await db.exec(`create table grow (id text primary key, v text);
+                     insert into grow select g::text, 'x' from generate_series(1, 20) g;
+                     set plan_cache_mode = force_generic_plan;
+                     prepare lookup(text[]) as select g.* from unnest($1::text[]) u(x) join grow g on g.id = u.x`);
+      const plan = async (): Promise<string> =>
+        (await db.query<{ 'QUERY PLAN': string }>("explain execute lookup('{1,2}')")).rows
+          .map((row) => row['QUERY PLAN'])
+          .join('\n');
+      assert.match(await plan(), /Seq Scan on grow/, 'small: a scan is cheapest');
+      await db.exec("insert into grow select g::text, 'x' from generate_series(21, 50000) g");
+      assert.match(await plan(), /Seq Scan on grow/, 'grown but not analyzed: the cached plan stays');
+      assert.deepEqual(await analyzeGrownTables(db), ['grow']);
+      assert.match(await plan(), /Index Scan using grow_pkey/, 'analyzed: planned again, with the index');
+      assert.deepEqual(await analyzeGrownTables(db), [], 'nothing grew since');
+    } finally {
+      await db.close();
     }
   });
 });
