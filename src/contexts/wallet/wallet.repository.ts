@@ -1,6 +1,7 @@
 // SQL for the wallet schema only. A batch costs a constant number of statements whatever its
 // size: arrays in, unnest() inside, one statement per table.
 import type { Db, Queryable, Read, Transaction } from '../../platform/db/index.ts';
+import { assert } from '../../platform/assert.ts';
 import type {
   AccountState,
   Counters,
@@ -61,6 +62,17 @@ function countersOf(row: Pick<AccountRow, CounterColumn>): Counters {
     creditsPending: row.credits_pending,
     version: row.version,
   };
+}
+
+/**
+ * Accounts a batch locked: their state (for those whose facts were cached), the ids still to read
+ * in full, and where each row version is (its ctid). The row is ours until commit, so that place
+ * holds until the batch's own update, which finds the rows there instead of through the index.
+ */
+export interface LockedAccounts {
+  locked: Map<bigint, AccountState>;
+  unknown: bigint[];
+  places: Map<bigint, string>;
 }
 
 /** A batch's bettors: policy (if set), limits in force (if any), play windows (if limited). */
@@ -255,25 +267,26 @@ export class WalletRepository {
    * folder is locked): nothing can change the rows between this read and the batch's update, so
    * there it reads without row locks, which would only cost a write to every row.
    */
-  lockRead(
-    ids: readonly bigint[],
-    known: (id: bigint) => AccountState | undefined,
-  ): Read<{ locked: Map<bigint, AccountState>; unknown: bigint[] }> {
+  lockRead(ids: readonly bigint[], known: (id: bigint) => AccountState | undefined): Read<LockedAccounts> {
     const sorted = [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     return {
       statement: {
-        text: `select id, ${COUNTER_COLUMNS} from wallet.accounts where id = any($1::int8[]) order by id${this.#db.kind === 'pglite' ? '' : ' for update'}`,
+        text: `select id, ctid::text as ctid, ${COUNTER_COLUMNS} from wallet.accounts where id = any($1::int8[]) order by id${this.#db.kind === 'pglite' ? '' : ' for update'}`,
         params: [sorted],
       },
       read: (result) => {
         const locked = new Map<bigint, AccountState>();
         const unknown: bigint[] = [];
-        for (const row of result.rows as unknown as Pick<AccountRow, 'id' | CounterColumn>[]) {
+        const places = new Map<bigint, string>();
+        for (const row of result.rows as unknown as (Pick<AccountRow, 'id' | CounterColumn> & {
+          ctid: string;
+        })[]) {
+          places.set(row.id, row.ctid);
           const facts = known(row.id);
           if (facts === undefined) unknown.push(row.id);
           else locked.set(row.id, { ...facts, ...countersOf(row) });
         }
-        return { locked, unknown };
+        return { locked, unknown, places };
       },
     };
   }
@@ -467,6 +480,7 @@ export class WalletRepository {
   async writeBatch(
     tx: Queryable,
     output: BatchOutput,
+    places: ReadonlyMap<bigint, string>,
     commit: Transaction | undefined,
   ): Promise<Map<string, bigint>> {
     const { transfers, accounts, refusals, playHours: hours } = output;
@@ -492,8 +506,8 @@ export class WalletRepository {
        ), a as (
          update wallet.accounts a set debits_posted = u.dp, credits_posted = u.cp, debits_pending = u.dn,
            credits_pending = u.cn, version = u.v
-         from unnest($25::int8[], $26::int8[], $27::int8[], $28::int8[], $29::int8[], $30::int8[]) as u(id, dp, cp, dn, cn, v)
-         where a.id = u.id
+         from unnest($25::int8[], $39::tid[], $26::int8[], $27::int8[], $28::int8[], $29::int8[], $30::int8[]) as u(id, place, dp, cp, dn, cn, v)
+         where a.ctid = u.place and a.id = u.id
          returning 1
        ), r as (
          insert into wallet.refusals (id, request_hash, code, created_at)
@@ -546,6 +560,11 @@ export class WalletRepository {
         hours.map((h) => h.wagered),
         hours.map((h) => h.won),
         accounts.length,
+        accounts.map((a) => {
+          const place = places.get(a.id);
+          assert(place !== undefined, `account ${a.id} of the batch was locked`);
+          return place;
+        }),
       ],
     );
     const seqs = new Map<string, bigint>();

@@ -711,7 +711,7 @@ export class WalletService implements WalletLedger {
       },
       requests,
     );
-    const seqs = await this.#repository.writeBatch(tx, output, own);
+    const seqs = await this.#repository.writeBatch(tx, output, lock.places, own);
     for (const transfer of output.transfers) {
       const seq = seqs.get(transfer.id);
       assert(seq !== undefined, 'every written transfer has a sequence number');
