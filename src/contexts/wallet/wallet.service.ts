@@ -73,6 +73,12 @@ export interface WalletOptions {
   systemShards?: number;
 }
 
+/** A transfer's two account references and where their resolved ids go. */
+const REF_SIDES = [
+  ['debit', 'debitId'],
+  ['credit', 'creditId'],
+] as const;
+
 /** Fewer requests than this are not split over connections: each batch has a fixed cost. */
 const BATCH_SPLIT_MIN = 16;
 
@@ -583,19 +589,14 @@ export class WalletService implements WalletLedger {
     for (const prepared of requests) {
       const request = prepared.request;
       if (request.type !== 'transfer') continue;
-      const debitKey = keyOf(request.debit, request.currency);
-      const debit = this.#accountsByKey.get(debitKey);
-      if (debit) prepared.debitId = debit.id;
-      else {
-        wanted.set(debitKey, { ref: request.debit, currency: request.currency });
-        unresolved.push({ prepared, key: debitKey, side: 'debitId' });
-      }
-      const creditKey = keyOf(request.credit, request.currency);
-      const credit = this.#accountsByKey.get(creditKey);
-      if (credit) prepared.creditId = credit.id;
-      else {
-        wanted.set(creditKey, { ref: request.credit, currency: request.currency });
-        unresolved.push({ prepared, key: creditKey, side: 'creditId' });
+      for (const [ref, side] of REF_SIDES) {
+        const key = keyOf(request[ref], request.currency);
+        const cached = this.#accountsByKey.get(key);
+        if (cached) prepared[side] = cached.id;
+        else {
+          wanted.set(key, { ref: request[ref], currency: request.currency });
+          unresolved.push({ prepared, key, side });
+        }
       }
     }
     if (wanted.size === 0) return;
