@@ -46,7 +46,8 @@
 //                            payment already decided or expired → 409 {"error":"not_pending",
 //                            status} (the first decision stands); unknown id → 404.
 //
-// Life cycle (every change after creation is a webhook; d = callbackDelayMs, default 200 ms):
+// Life cycle (every change after creation is a webhook, and so is a payout's creation; d =
+// callbackDelayMs, default 200 ms):
 //   payment: pending → (decision) processing → d later → completed | declined
 //            pending → paymentTtlMs (default 30 min) without a decision → expired
 //   payout:  processing (at creation) → d later → paid, or failed (reason "account_rejected") when

@@ -984,19 +984,27 @@ describe('payments sandbox: close', () => {
       fetchTimeoutMs: 60_000,
       retryBaseDelayMs: 60_000,
     });
-    await createPayout(sandbox, payout(hanging));
-    await createPayout(sandbox, payout(failing));
-    await waitUntil('both attempts', () => hanging.received.length === 1 && failing.received.length === 1);
-    sandbox.setFault({ mode: 'slow', slowMs: 60_000 });
-    const held = call(sandbox, 'GET', '/v1/health', { key: null }).catch(() => 'cut');
-    await sleep(50);
-    const started = Date.now();
-    await sandbox.close();
-    assert.ok(Date.now() - started < 1_000, `close took ${Date.now() - started} ms`);
-    assert.equal(await held, 'cut');
-    await sandbox.close(); // a second close is harmless
-    await assert.rejects(fetch(`${sandbox.url}/v1/health`));
-    // The test process itself exits only if no timer or socket was left behind.
+    try {
+      await createPayout(sandbox, payout(hanging));
+      await createPayout(sandbox, payout(failing));
+      // A payout sends `processing` at creation and `paid` d later, one after the other: the
+      // failing receiver may already have refused both (its retries then wait a minute), while
+      // the hanging one holds the first.
+      await waitUntil('both attempts', () => hanging.received.length === 1 && failing.received.length >= 1);
+      sandbox.setFault({ mode: 'slow', slowMs: 60_000 });
+      const held = call(sandbox, 'GET', '/v1/health', { key: null }).catch(() => 'cut');
+      await sleep(50);
+      const started = Date.now();
+      await sandbox.close();
+      assert.ok(Date.now() - started < 1_000, `close took ${Date.now() - started} ms`);
+      assert.equal(await held, 'cut');
+      await sandbox.close(); // a second close is harmless
+      await assert.rejects(fetch(`${sandbox.url}/v1/health`));
+      // The test process itself exits only if no timer or socket was left behind.
+    } finally {
+      // A failure above must not leave a minute-long fetch and retries holding the process.
+      await sandbox.close();
+    }
   });
 });
 
