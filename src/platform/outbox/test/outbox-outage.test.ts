@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { openTestDb } from '../../../../test/support/backend.ts';
 import type { TestDb } from '../../../../test/support/backend.ts';
 import { findNatsServer, startNatsServer } from '../../../../test/support/nats-server.ts';
@@ -90,6 +92,26 @@ describe(
       return id!;
     }
 
+    async function effects(): Promise<number> {
+      const { rows } = await testDb.db.query<{ n: number }>(
+        `select count(*)::int as n from ${SCHEMA}.effects`,
+      );
+      return rows[0]?.n ?? -1;
+    }
+
+    /** Messages the broker has delivered to the consumer and not yet seen acknowledged. */
+    async function acksPending(): Promise<number> {
+      const nc = await connect({ servers: server.url });
+      try {
+        const info = await (
+          await jetstreamManager(nc)
+        ).consumers.info(`OUTAGE_${tag.toUpperCase()}`, `outage_${tag}`);
+        return info.num_ack_pending;
+      } finally {
+        await nc.close();
+      }
+    }
+
     async function unpublished(): Promise<number> {
       const { rows } = await testDb.db.query<{ n: number }>(
         `select count(*)::int as n from ${SCHEMA}.outbox where published_at is null`,
@@ -102,6 +124,10 @@ describe(
       for (let index = 0; index < 5; index++) written.push(await writeOne(index));
       await waitFor('the first events', () => delivered.length >= 5);
       await waitFor('the first events to be marked', async () => (await unpublished()) === 0);
+      // The outage starts once the first events are handled and their acks recorded: a handler
+      // still running when the broker stops cannot ack, and its message rightly comes again.
+      await waitFor('the first events to be handled', async () => (await effects()) === 5);
+      await waitFor('the first acks to be recorded', async () => (await acksPending()) === 0);
 
       await server.stop();
       const writeStartedMs = Date.now();
