@@ -1,4 +1,4 @@
-// Proves a broker outage delays events but neither loses nor duplicates one: writes succeed while NATS is down, and afterwards each event reaches the consumer exactly once, in order.
+// Proves a broker outage delays events but neither loses nor duplicates one: writes succeed while NATS is down, each event is published once, and afterwards each takes effect exactly once, in order.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -99,6 +99,17 @@ describe(
       return rows[0]?.n ?? -1;
     }
 
+    /** Messages in the test's stream. */
+    async function streamMessages(): Promise<number> {
+      const nc = await connect({ servers: server.url });
+      try {
+        return (await (await jetstreamManager(nc)).streams.info(`OUTAGE_${tag.toUpperCase()}`)).state
+          .messages;
+      } finally {
+        await nc.close();
+      }
+    }
+
     /** Messages the broker has delivered to the consumer and not yet seen acknowledged. */
     async function acksPending(): Promise<number> {
       const nc = await connect({ servers: server.url });
@@ -147,23 +158,34 @@ describe(
 
       await server.restart();
       await relay.flush(WAIT_MS);
-      await waitFor('the late events', () => delivered.length >= 10);
+      await waitFor('the late events', () => new Set(delivered.map((message) => message.id)).size >= 10);
       // Longer than the ack wait: an unacknowledged delivery would be redelivered within it.
       await sleep(ACK_WAIT_MS + 500);
 
+      // The relay published each event once: the stream holds exactly the ten.
+      assert.equal(await streamMessages(), 10, 'no event published twice');
+      // The events written during the outage reached the consumer once each, in order, after
+      // the first five. Those five may come once more: nats-server 2.9 can lose a consumer's
+      // recorded acks over a restart of its own (seen in CI, after num_ack_pending was 0), and
+      // replays them from the stream; the inbox absorbs that.
+      const late = delivered.filter((message) => written.indexOf(message.id) >= 5);
       assert.deepEqual(
-        delivered.map((message) => message.id),
-        written,
-        'each event delivered exactly once, in order',
+        late.map((message) => message.id),
+        written.slice(5),
+        'each event written in the outage delivered exactly once, in order',
       );
       assert.deepEqual(
-        delivered.map((message) => message.deliveryCount),
-        written.map(() => 1),
+        late.map((message) => message.deliveryCount),
+        written.slice(5).map(() => 1),
       );
-      const { rows } = await testDb.db.query<{ n: number }>(
-        `select count(*)::int as n from ${SCHEMA}.effects`,
+      const early = delivered.filter((message) => written.indexOf(message.id) < 5);
+      assert.deepEqual(
+        [...new Set(early.map((message) => message.id))],
+        written.slice(0, 5),
+        'the first five in order (a replay comes after them)',
       );
-      assert.equal(rows[0]?.n, 10);
+      // Whatever the broker replayed, each event took effect exactly once.
+      assert.equal(await effects(), 10);
     });
   },
 );
