@@ -162,6 +162,14 @@ export function openPostgres(options: PostgresOptions): Db {
     options?: TransactionOptions,
   ): Promise<T> => {
     const client = await pool.connect();
+    // A checked-out pg client emits 'error' when its connection dies (the server restarted, or
+    // an administrator ended the backend); with no listener that event crashed the process. The
+    // statement in flight rejects on its own: here the client is only marked, and then dropped.
+    let lost: Error | undefined;
+    const onLost = (error: Error): void => {
+      lost = error;
+    };
+    client.on('error', onLost);
     const tx = new PgTransaction(client, beginStatement(options));
     let broken: Error | undefined;
     try {
@@ -171,7 +179,7 @@ export function openPostgres(options: PostgresOptions): Db {
     } catch (error) {
       // A failed commitWith() left the transaction aborted (its statement failed) or already
       // ended (its COMMIT failed): the ROLLBACK finishes the first and is a no-op for the second.
-      if (tx.begun && !tx.committed) {
+      if (tx.begun && !tx.committed && lost === undefined) {
         try {
           await client.query('rollback');
         } catch (rollbackError) {
@@ -181,7 +189,8 @@ export function openPostgres(options: PostgresOptions): Db {
       }
       throw error;
     } finally {
-      client.release(broken);
+      client.off('error', onLost);
+      client.release(broken ?? lost);
     }
   };
   return {

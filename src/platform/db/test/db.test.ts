@@ -237,6 +237,42 @@ describe(`db on ${backendName}`, () => {
     }
   });
 
+  it('fails a transaction whose connection dies, and goes on with a fresh one', async (t) => {
+    if (!test.url) {
+      t.skip('PGlite has no connection to lose');
+      return;
+    }
+    const db = openPostgres({ url: test.url, poolSize: 2, applicationName: 'croupier-lost' });
+    const admin = openPostgres({ url: test.url, poolSize: 1 });
+    try {
+      const running = db.transaction(async (tx) => {
+        await tx.query('select $1::int8 as one', [1n]);
+        await tx.pipeline([{ text: 'select pg_sleep(30)' }]);
+      });
+      const settled = running.then(
+        () => 'committed',
+        (error: unknown) => (error instanceof Error ? error.message : String(error)),
+      );
+      // End the backend from outside, as a server restart or an administrator would.
+      for (let tries = 0; tries < 100; tries++) {
+        const { rows } = await admin.query<{ ended: boolean }>(
+          `select pg_terminate_backend(pid) as ended from pg_stat_activity
+            where application_name = 'croupier-lost' and query like '%pg_sleep%' and state = 'active'`,
+        );
+        if (rows.length > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      // The transaction fails; the process (this test) lives on and the pool serves again.
+      assert.match(await settled, /terminat/);
+      const { rows } = await db.query<{ one: bigint }>('select $1::int8 as one', [1n]);
+      assert.deepEqual(rows, [{ one: 1n }]);
+      assert.equal(await db.transaction(async (tx) => (await tx.query('select 2 as two')).rows.length), 1);
+    } finally {
+      await db.close();
+      await admin.close();
+    }
+  });
+
   it('opens transactions at the requested isolation level', async () => {
     const level = await test.db.transaction(
       async (tx) =>
