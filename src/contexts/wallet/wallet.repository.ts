@@ -1,6 +1,7 @@
 // SQL for the wallet schema only. A batch costs a constant number of statements whatever its
 // size: arrays in, unnest() inside, one statement per table.
 import type { Db, Queryable, Read, Transaction } from '../../platform/db/index.ts';
+import { rowsRead } from '../../platform/db/index.ts';
 import { assert } from '../../platform/assert.ts';
 import type {
   AccountState,
@@ -75,11 +76,10 @@ export interface LockedAccounts {
   places: Map<bigint, string>;
 }
 
-/** A batch's bettors: policy (if set), limits in force (if any), play windows (if limited). */
+/** A batch's bettors: policy (if set) and limits in force (if any). Play windows are read apart. */
 export interface BettorFacts {
   policies: Map<string, { status: string; kycVerified: boolean }>;
   limits: Map<string, LimitInForce[]>;
-  windows: Map<string, Record<'day' | 'week' | 'month', PlayWindow>>;
 }
 
 function toAccount(row: AccountRow): AccountState {
@@ -269,18 +269,16 @@ export class WalletRepository {
    */
   lockRead(ids: readonly bigint[], known: (id: bigint) => AccountState | undefined): Read<LockedAccounts> {
     const sorted = [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    return {
-      statement: {
+    return rowsRead(
+      {
         text: `select id, ctid::text as ctid, ${COUNTER_COLUMNS} from wallet.accounts where id = any($1::int8[]) order by id${this.#db.kind === 'pglite' ? '' : ' for update'}`,
         params: [sorted],
       },
-      read: (result) => {
+      (rows: (Pick<AccountRow, 'id' | CounterColumn> & { ctid: string })[]) => {
         const locked = new Map<bigint, AccountState>();
         const unknown: bigint[] = [];
         const places = new Map<bigint, string>();
-        for (const row of result.rows as unknown as (Pick<AccountRow, 'id' | CounterColumn> & {
-          ctid: string;
-        })[]) {
+        for (const row of rows) {
           places.set(row.id, row.ctid);
           const facts = known(row.id);
           if (facts === undefined) unknown.push(row.id);
@@ -288,7 +286,7 @@ export class WalletRepository {
         }
         return { locked, unknown, places };
       },
-    };
+    );
   }
 
   async transfersById(q: Queryable, ids: readonly string[]): Promise<Map<string, StoredTransfer>> {
@@ -308,8 +306,14 @@ export class WalletRepository {
    */
   priorRead(ids: readonly string[]): Read<Map<string, PriorOutcome>> {
     if (ids.length === 0) return { value: new Map() };
-    return {
-      statement: {
+    type PriorRow = Partial<TransferRow> & {
+      asked: string;
+      refusal_hash: string | null;
+      refusal_code: RefusalCode | null;
+      refused_at: Date | null;
+    };
+    return rowsRead(
+      {
         text: `select u.id as asked, t.*, r.request_hash as refusal_hash, r.code as refusal_code,
               r.created_at as refused_at
          from unnest($1::text[]) as u(id)
@@ -318,15 +322,9 @@ export class WalletRepository {
         where t.id is not null or r.code is not null`,
         params: [ids],
       },
-      read: (result) => {
+      (rows: PriorRow[]) => {
         const prior = new Map<string, PriorOutcome>();
-        type PriorRow = Partial<TransferRow> & {
-          asked: string;
-          refusal_hash: string | null;
-          refusal_code: RefusalCode | null;
-          refused_at: Date | null;
-        };
-        for (const row of result.rows as unknown as PriorRow[]) {
+        for (const row of rows) {
           if (row.seq !== null && row.seq !== undefined) {
             prior.set(row.asked, { type: 'transfer', transfer: toTransfer(row as TransferRow) });
           } else if (row.refusal_code !== null) {
@@ -343,38 +341,32 @@ export class WalletRepository {
         }
         return prior;
       },
-    };
+    );
   }
 
   /** How each of these pending transfers was resolved, if it was. */
   resolutionsRead(pendingIds: readonly string[]): Read<Map<string, TransferKind>> {
     if (pendingIds.length === 0) return { value: new Map() };
-    return {
-      statement: {
+    return rowsRead(
+      {
         text: 'select pending_id, kind from wallet.transfers where pending_id = any($1::text[])',
         params: [pendingIds],
       },
-      read: (result) =>
-        new Map(
-          (result.rows as unknown as { pending_id: string; kind: TransferKind }[]).map((row) => [
-            row.pending_id,
-            row.kind,
-          ]),
-        ),
-    };
+      (rows: { pending_id: string; kind: TransferKind }[]) =>
+        new Map(rows.map((row) => [row.pending_id, row.kind])),
+    );
   }
 
   /** Which of these transfers were reversed. */
   reversedRead(ids: readonly string[]): Read<Set<string>> {
     if (ids.length === 0) return { value: new Set() };
-    return {
-      statement: {
+    return rowsRead(
+      {
         text: 'select reverses_id from wallet.transfers where reverses_id = any($1::text[])',
         params: [ids],
       },
-      read: (result) =>
-        new Set((result.rows as unknown as { reverses_id: string }[]).map((row) => row.reverses_id)),
-    };
+      (rows: { reverses_id: string }[]) => new Set(rows.map((row) => row.reverses_id)),
+    );
   }
 
   /**
@@ -382,10 +374,15 @@ export class WalletRepository {
    * one statement. The play windows of the bettors with a limit are a second read (playWindows).
    */
   bettorRead(bettors: readonly string[], now: Date): Read<BettorFacts> {
-    if (bettors.length === 0)
-      return { value: { policies: new Map(), limits: new Map(), windows: new Map() } };
-    return {
-      statement: {
+    if (bettors.length === 0) return { value: { policies: new Map(), limits: new Map() } };
+    type BettorRow = {
+      player_id: string;
+      status: string | null;
+      kyc_verified: boolean | null;
+      limits: string[] | null;
+    };
+    return rowsRead(
+      {
         text: `select p.id as player_id, pol.status, pol.kyc_verified, l.limits
          from unnest($1::text[]) as p(id)
          left join wallet.policies pol on pol.player_id = p.id
@@ -397,15 +394,9 @@ export class WalletRepository {
             where f.amount is not null) l`,
         params: [[...new Set(bettors)], now],
       },
-      read: (result) => {
-        const facts: BettorFacts = { policies: new Map(), limits: new Map(), windows: new Map() };
-        type BettorRow = {
-          player_id: string;
-          status: string | null;
-          kyc_verified: boolean | null;
-          limits: string[] | null;
-        };
-        for (const row of result.rows as unknown as BettorRow[]) {
+      (rows: BettorRow[]) => {
+        const facts: BettorFacts = { policies: new Map(), limits: new Map() };
+        for (const row of rows) {
           if (row.status !== null)
             facts.policies.set(row.player_id, { status: row.status, kycVerified: row.kyc_verified === true });
           if (row.limits === null) continue;
@@ -423,7 +414,7 @@ export class WalletRepository {
         }
         return facts;
       },
-    };
+    );
   }
 
   /**

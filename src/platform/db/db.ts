@@ -121,6 +121,11 @@ export function sqlState(error: unknown): string | undefined {
 export type Read<T> =
   { statement: Statement; read: (result: QueryResult<Record<string, unknown>>) => T } | { value: T };
 
+/** A read whose answer is its rows, typed as `Row` (the one place a pipeline's untyped rows are cast). */
+export function rowsRead<Row, T>(statement: Statement, read: (rows: Row[]) => T): Read<T> {
+  return { statement, read: (result) => read(result.rows as unknown as Row[]) };
+}
+
 /** Runs `reads` as one pipeline (one round trip on a server) and returns their values in order. */
 export async function readAll<T extends readonly unknown[]>(
   q: Queryable,

@@ -69,11 +69,13 @@ function plainQuery(target: pg.Pool | pg.PoolClient) {
  */
 class PgTransaction implements Transaction {
   readonly #client: pg.PoolClient;
+  readonly #plain: ReturnType<typeof plainQuery>;
   #begin: string | undefined;
   #committed = false;
 
   constructor(client: pg.PoolClient, begin: string) {
     this.#client = client;
+    this.#plain = plainQuery(client);
     this.#begin = begin;
   }
 
@@ -87,7 +89,7 @@ class PgTransaction implements Transaction {
   }
 
   readonly query = async <Row>(text: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> => {
-    if (this.#begin === undefined && !this.#committed) return plainQuery(this.#client)<Row>(text, params);
+    if (this.#begin === undefined && !this.#committed) return this.#plain<Row>(text, params);
     const [result] = await this.#send([{ text, params }], false);
     return result as QueryResult<Row>;
   };
