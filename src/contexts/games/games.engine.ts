@@ -15,10 +15,10 @@ import { createHash } from 'node:crypto';
 import { assert, AssertionFailure } from '../../platform/assert.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Db, Queryable } from '../../platform/db/index.ts';
-import { transactionRetryingConflicts } from '../../platform/db/index.ts';
+import { readAll, transactionRetryingConflicts } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import { uuidv7 } from '../../platform/ids/index.ts';
-import { writeEvents } from '../../platform/outbox/index.ts';
+import { eventsStatement } from '../../platform/outbox/index.ts';
 import type { NewEvent } from '../../platform/outbox/index.ts';
 import type { Logger } from '../../platform/telemetry/logger.ts';
 import { playerAccountKey } from '../wallet/index.ts';
@@ -258,31 +258,36 @@ export class ProviderWalletEngine {
 
   async #execute(tx: Queryable, ops: MoneyOp[]): Promise<{ outcomes: ProviderOutcome[]; events: number }> {
     const now = this.#o.clock.now();
-    await repo.lockPlayers(
-      tx,
-      ops.map((op) => repo.playerLockKey(op.providerId, op.playerId)),
-    );
-    // Everything below is read after the locks: no other batch decides about these players now.
     const txPairs: [string, string][] = [];
+    const roundKeys: [string, string, string, string][] = [];
+    const references: [string, string][] = [];
     for (const op of ops) {
       txPairs.push([op.providerId, op.transactionId]);
-      if (op.kind === 'rollback') txPairs.push([op.providerId, op.referenceTransactionId]);
+      roundKeys.push([op.providerId, op.playerId, op.gameId, op.roundId]);
+      if (op.kind === 'rollback') {
+        txPairs.push([op.providerId, op.referenceTransactionId]);
+        references.push([op.providerId, op.referenceTransactionId]);
+      }
       if (op.kind === 'win' && op.betTransactionId !== undefined)
         txPairs.push([op.providerId, op.betTransactionId]);
     }
-    const transactions = await repo.transactionsByKey(tx, txPairs);
-    const tombstones = await repo.tombstonesByKey(tx, txPairs);
-    const roundKeys: [string, string, string, string][] = [];
-    const roundIds: string[] = [];
-    for (const op of ops) {
-      roundKeys.push([op.providerId, op.playerId, op.gameId, op.roundId]);
-      if (op.kind === 'rollback') {
-        const reference = transactions.get(repo.pairKey(op.providerId, op.referenceTransactionId));
-        if (reference?.round_id) roundIds.push(reference.round_id);
-      }
-    }
-    const rounds = await repo.lockRounds(tx, roundKeys, roundIds);
     const bets = ops.filter((op): op is BetOp => op.kind === 'bet');
+    // One round trip: the players' locks first, then everything read under them (each statement
+    // of the pipeline runs after the one before it has finished), so no other batch decides about
+    // these players now. Rounds are locked by key and through the transactions rollbacks name.
+    const [, transactions, tombstones, rounds, catalogue, gamingEnabled, sessions, players] = await readAll(
+      tx,
+      [
+        repo.playersLockRead(ops.map((op) => repo.playerLockKey(op.providerId, op.playerId))),
+        repo.transactionsRead(txPairs),
+        repo.tombstonesRead(txPairs),
+        repo.roundsLockRead(roundKeys, references),
+        repo.catalogueRead(bets.map((op) => op.gameId)),
+        bets.length > 0 ? repo.gamingEnabledRead() : { value: true },
+        repo.sessionsRead(bets.map((op) => tokenHash(op.sessionToken))),
+        this.#o.wallet.playersRead(ops.map((op) => op.playerId)),
+      ] as const,
+    );
     const state: BatchState = {
       now,
       transactions,
@@ -294,19 +299,10 @@ export class ProviderWalletEngine {
         ]),
       ),
       roundsById: new Map(rounds.map((round) => [round.round_id, round])),
-      catalogue: await repo.catalogueFor(
-        tx,
-        bets.map((op) => op.gameId),
-      ),
-      gamingEnabled: bets.length > 0 ? await repo.gamingEnabled(tx) : true,
-      sessions: await repo.sessionsByHash(
-        tx,
-        bets.map((op) => tokenHash(op.sessionToken)),
-      ),
-      players: await this.#o.wallet.playersInTransaction(
-        tx,
-        ops.map((op) => op.playerId),
-      ),
+      catalogue,
+      gamingEnabled,
+      sessions,
+      players,
     };
 
     const plans = ops.map((op) => this.#plan(op, state));
@@ -488,12 +484,15 @@ export class ProviderWalletEngine {
       });
     });
 
-    await repo.insertRounds(tx, [...newRounds.values()]);
-    await repo.updateRounds(tx, [...changedRounds.values()]);
-    await repo.insertTransactions(tx, records);
-    await repo.markRolledBack(tx, marks);
-    await repo.insertTombstones(tx, tombstoneRows);
-    await writeEvents(tx, gamesSchema, events);
+    // One round trip for every write of the batch.
+    await repo.writeAll(tx, [
+      repo.insertRoundsWrite([...newRounds.values()]),
+      repo.updateRoundsWrite([...changedRounds.values()]),
+      repo.insertTransactionsWrite(records),
+      repo.markRolledBackWrite(marks),
+      repo.insertTombstonesWrite(tombstoneRows),
+      eventsWrite(events),
+    ]);
     return { outcomes, events: events.length };
   }
 
@@ -803,4 +802,10 @@ function roundEvent(round: RoundRow): Record<string, string | null> {
     totalWin: round.total_win.toString(),
     closedBy: round.closed_by,
   };
+}
+
+/** The batch's outbox events as one of its writes. */
+function eventsWrite(events: readonly NewEvent[]): repo.BatchWrite | undefined {
+  const { statement } = eventsStatement(gamesSchema, events);
+  return statement ? { statement } : undefined;
 }

@@ -2,7 +2,8 @@
 // transaction (`q` is then that transaction: PGlite has one connection, and the decision must see
 // what the locks protect); catalogue reads and writes run on the pool.
 import { createHash } from 'node:crypto';
-import type { Queryable } from '../../platform/db/index.ts';
+import { readOne, rowsRead } from '../../platform/db/index.ts';
+import type { Queryable, QueryResult, Read, Statement } from '../../platform/db/index.ts';
 import type { GameType, RoundDetail, RoundTransaction, RoundView } from './games.contract.ts';
 
 export interface ProviderRow {
@@ -216,40 +217,40 @@ export async function listGames(q: Queryable): Promise<(GameRow & { provider_ena
   return rows;
 }
 
-export async function catalogueFor(
-  q: Queryable,
-  gameIds: readonly string[],
-): Promise<Map<string, CatalogueEntry>> {
-  if (gameIds.length === 0) return new Map();
-  const { rows } = await q.query<{
-    game_id: string;
-    provider_id: string;
-    enabled: boolean;
-    provider_enabled: boolean;
-  }>(
-    `select g.game_id, g.provider_id, g.enabled, coalesce(p.enabled, false) as provider_enabled
+export function catalogueRead(gameIds: readonly string[]): Read<Map<string, CatalogueEntry>> {
+  if (gameIds.length === 0) return { value: new Map() };
+  type Row = { game_id: string; provider_id: string; enabled: boolean; provider_enabled: boolean };
+  return rowsRead(
+    {
+      text: `select g.game_id, g.provider_id, g.enabled, coalesce(p.enabled, false) as provider_enabled
        from games.games g left join games.providers p on p.provider_id = g.provider_id
       where g.game_id = any($1::text[])`,
-    [[...new Set(gameIds)]],
-  );
-  return new Map(
-    rows.map((row) => [
-      row.game_id,
-      {
-        gameId: row.game_id,
-        providerId: row.provider_id,
-        gameEnabled: row.enabled,
-        providerEnabled: row.provider_enabled,
-      },
-    ]),
+      params: [[...new Set(gameIds)]],
+    },
+    (rows: Row[]) =>
+      new Map(
+        rows.map((row) => [
+          row.game_id,
+          {
+            gameId: row.game_id,
+            providerId: row.provider_id,
+            gameEnabled: row.enabled,
+            providerEnabled: row.provider_enabled,
+          },
+        ]),
+      ),
   );
 }
 
-export async function gamingEnabled(q: Queryable): Promise<boolean> {
-  const { rows } = await q.query<{ value: unknown }>(
-    `select value from games.settings where key = 'gaming_enabled'`,
+export function gamingEnabledRead(): Read<boolean> {
+  return rowsRead(
+    { text: `select value from games.settings where key = 'gaming_enabled'` },
+    (rows: { value: unknown }[]) => rows[0]?.value !== false,
   );
-  return rows[0]?.value !== false;
+}
+
+export function gamingEnabled(q: Queryable): Promise<boolean> {
+  return readOne(q, gamingEnabledRead());
 }
 
 export async function setGamingEnabled(q: Queryable, enabled: boolean, now: Date): Promise<void> {
@@ -279,17 +280,20 @@ export async function insertSession(q: Queryable, row: SessionRow): Promise<void
   );
 }
 
-export async function sessionsByHash(
-  q: Queryable,
-  hashes: readonly string[],
-): Promise<Map<string, SessionRow>> {
-  if (hashes.length === 0) return new Map();
-  const { rows } = await q.query<SessionRow>(
-    `select token_hash, session_id::text, player_id, game_id, provider_id, currency, created_at, expires_at
+export function sessionsRead(hashes: readonly string[]): Read<Map<string, SessionRow>> {
+  if (hashes.length === 0) return { value: new Map() };
+  return rowsRead(
+    {
+      text: `select token_hash, session_id::text, player_id, game_id, provider_id, currency, created_at, expires_at
        from games.sessions where token_hash = any($1::text[])`,
-    [[...new Set(hashes)]],
+      params: [[...new Set(hashes)]],
+    },
+    (rows: SessionRow[]) => new Map(rows.map((row) => [row.token_hash, row])),
   );
-  return new Map(rows.map((row) => [row.token_hash, row]));
+}
+
+export function sessionsByHash(q: Queryable, hashes: readonly string[]): Promise<Map<string, SessionRow>> {
+  return readOne(q, sessionsRead(hashes));
 }
 
 /** Sessions expired before `before` are of no use to anyone; removed in bounded slices. */
@@ -303,74 +307,113 @@ export async function deleteExpiredSessions(q: Queryable, before: Date, limit: n
 }
 
 // ---- the engine's batch (inside its transaction) -----------------------------------------------
+// The batch's reads are Read<T>s and its writes Statements, so that the engine sends each group as
+// one pipeline: one round trip for the locks and everything read under them, one for the writes.
+// Every key lookup is a LATERAL subquery with LIMIT 1, which the planner cannot turn into a hash
+// join: the cached generic plan of `(a, b) in (select * from unnest(…))`, made while a table was
+// small, was a sequential scan of it on every batch.
 
 /** Transaction-scoped advisory locks, taken in ascending order so two batches never wait in a cycle. */
-export async function lockPlayers(tx: Queryable, keys: readonly bigint[]): Promise<void> {
+export function playersLockRead(keys: readonly bigint[]): Read<void> {
   const sorted = [...new Set(keys)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  if (sorted.length === 0) return;
-  await tx.query('select pg_advisory_xact_lock(k) from unnest($1::int8[]) as k', [sorted]);
-}
-
-export async function transactionsByKey(
-  q: Queryable,
-  pairs: readonly (readonly [string, string])[],
-): Promise<Map<string, TransactionRow>> {
-  if (pairs.length === 0) return new Map();
-  const { rows } = await q.query<TransactionRow>(
-    `select ${TRANSACTION_COLUMNS} from games.transactions
-      where (provider_id, transaction_id) in (select * from unnest($1::text[], $2::text[]))`,
-    [pairs.map((pair) => pair[0]), pairs.map((pair) => pair[1])],
+  if (sorted.length === 0) return { value: undefined };
+  return rowsRead(
+    { text: 'select pg_advisory_xact_lock(k) from unnest($1::int8[]) as k', params: [sorted] },
+    () => undefined,
   );
-  return new Map(rows.map((row) => [pairKey(row.provider_id, row.transaction_id), row]));
 }
 
-export async function tombstonesByKey(
-  q: Queryable,
+export function transactionsRead(
   pairs: readonly (readonly [string, string])[],
-): Promise<Map<string, TombstoneRow>> {
-  if (pairs.length === 0) return new Map();
-  const { rows } = await q.query<TombstoneRow>(
-    `select provider_id, transaction_id, rollback_transaction_id, player_id, created_at from games.tombstones
-      where (provider_id, transaction_id) in (select * from unnest($1::text[], $2::text[]))`,
-    [pairs.map((pair) => pair[0]), pairs.map((pair) => pair[1])],
+): Read<Map<string, TransactionRow>> {
+  if (pairs.length === 0) return { value: new Map() };
+  return rowsRead(
+    {
+      text: `select t.* from unnest($1::text[], $2::text[]) as k(provider_id, transaction_id)
+        cross join lateral (select ${TRANSACTION_COLUMNS} from games.transactions
+          where provider_id = k.provider_id and transaction_id = k.transaction_id limit 1) t`,
+      params: [pairs.map((pair) => pair[0]), pairs.map((pair) => pair[1])],
+    },
+    (rows: TransactionRow[]) =>
+      new Map(rows.map((row) => [pairKey(row.provider_id, row.transaction_id), row])),
   );
-  return new Map(rows.map((row) => [pairKey(row.provider_id, row.transaction_id), row]));
 }
 
-/** Rounds by natural key or id, locked (ascending id) against housekeeping and other nodes. */
-export async function lockRounds(
-  tx: Queryable,
+export function tombstonesRead(
+  pairs: readonly (readonly [string, string])[],
+): Read<Map<string, TombstoneRow>> {
+  if (pairs.length === 0) return { value: new Map() };
+  return rowsRead(
+    {
+      text: `select t.* from unnest($1::text[], $2::text[]) as k(provider_id, transaction_id)
+        cross join lateral (select provider_id, transaction_id, rollback_transaction_id, player_id, created_at
+          from games.tombstones where provider_id = k.provider_id and transaction_id = k.transaction_id limit 1) t`,
+      params: [pairs.map((pair) => pair[0]), pairs.map((pair) => pair[1])],
+    },
+    (rows: TombstoneRow[]) => new Map(rows.map((row) => [pairKey(row.provider_id, row.transaction_id), row])),
+  );
+}
+
+/**
+ * Rounds by natural key, and the rounds of the transactions that rollbacks reference, locked in
+ * ascending id against housekeeping and other nodes. The referenced rounds are found in the same
+ * statement (not from an earlier read's answer), so the whole read can share one pipeline.
+ */
+export function roundsLockRead(
   keys: readonly (readonly [string, string, string, string])[],
-  ids: readonly string[],
-): Promise<RoundRow[]> {
-  if (keys.length === 0 && ids.length === 0) return [];
-  const { rows } = await tx.query<RoundRow>(
-    `select ${ROUND_COLUMNS} from games.rounds
-      where round_id = any($5::uuid[])
-         or (provider_id, player_id, game_id, provider_round_id) in
-            (select * from unnest($1::text[], $2::text[], $3::text[], $4::text[]))
+  references: readonly (readonly [string, string])[],
+): Read<RoundRow[]> {
+  if (keys.length === 0 && references.length === 0) return { value: [] };
+  return rowsRead(
+    {
+      text: `select ${ROUND_COLUMNS} from games.rounds
+      where round_id = any(array(
+        select r.round_id from unnest($1::text[], $2::text[], $3::text[], $4::text[]) as k(p, pl, g, pr)
+          cross join lateral (select round_id from games.rounds where provider_id = k.p and player_id = k.pl
+                                and game_id = k.g and provider_round_id = k.pr limit 1) r
+        union all
+        select t.round_id from unnest($5::text[], $6::text[]) as x(p, id)
+          cross join lateral (select round_id from games.transactions
+                               where provider_id = x.p and transaction_id = x.id limit 1) t))
       order by round_id for update`,
-    [keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2]), keys.map((k) => k[3]), ids],
+      params: [
+        keys.map((k) => k[0]),
+        keys.map((k) => k[1]),
+        keys.map((k) => k[2]),
+        keys.map((k) => k[3]),
+        references.map((r) => r[0]),
+        references.map((r) => r[1]),
+      ],
+    },
+    (rows: RoundRow[]) => rows,
   );
-  return rows;
 }
 
-export async function insertRounds(tx: Queryable, rounds: readonly RoundRow[]): Promise<void> {
-  if (rounds.length === 0) return;
-  await tx.query(
-    `insert into games.rounds (round_id, provider_id, player_id, game_id, provider_round_id, currency, status,
+/** A write of the batch, and what its answer must be (checked once the pipeline has answered). */
+export interface BatchWrite {
+  statement: Statement;
+  check?: (result: QueryResult<Record<string, unknown>>) => void;
+}
+
+export function insertRoundsWrite(rounds: readonly RoundRow[]): BatchWrite | undefined {
+  if (rounds.length === 0) return undefined;
+  return {
+    statement: {
+      text: `insert into games.rounds (round_id, provider_id, player_id, game_id, provider_round_id, currency, status,
        total_bet, total_win, bets, live_bets, opened_at, last_activity_at, closed_at, closed_by)
      select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
        $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::timestamptz[], $13::timestamptz[],
        $14::timestamptz[], $15::text[])`,
-    roundColumns(rounds),
-  );
+      params: roundColumns(rounds),
+    },
+  };
 }
 
-export async function updateRounds(tx: Queryable, rounds: readonly RoundRow[]): Promise<void> {
-  if (rounds.length === 0) return;
-  await tx.query(
-    `update games.rounds r set status = v.status, total_bet = v.total_bet, total_win = v.total_win,
+export function updateRoundsWrite(rounds: readonly RoundRow[]): BatchWrite | undefined {
+  if (rounds.length === 0) return undefined;
+  return {
+    statement: {
+      text: `update games.rounds r set status = v.status, total_bet = v.total_bet, total_win = v.total_win,
        bets = v.bets, live_bets = v.live_bets, last_activity_at = v.last_activity_at,
        closed_at = v.closed_at, closed_by = v.closed_by
      from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
@@ -379,8 +422,9 @@ export async function updateRounds(tx: Queryable, rounds: readonly RoundRow[]): 
        as v(round_id, provider_id, player_id, game_id, provider_round_id, currency, status, total_bet,
             total_win, bets, live_bets, opened_at, last_activity_at, closed_at, closed_by)
      where r.round_id = v.round_id`,
-    roundColumns(rounds),
-  );
+      params: roundColumns(rounds),
+    },
+  };
 }
 
 function roundColumns(rounds: readonly RoundRow[]): unknown[] {
@@ -403,68 +447,87 @@ function roundColumns(rounds: readonly RoundRow[]): unknown[] {
   ];
 }
 
-export async function insertTransactions(tx: Queryable, rows: readonly TransactionRow[]): Promise<void> {
-  if (rows.length === 0) return;
+export function insertTransactionsWrite(rows: readonly TransactionRow[]): BatchWrite | undefined {
+  if (rows.length === 0) return undefined;
   const column = <K extends keyof TransactionRow>(key: K) => rows.map((row) => row[key]);
-  await tx.query(
-    `insert into games.transactions (provider_id, transaction_id, kind, request_hash, player_id, game_id,
+  return {
+    statement: {
+      text: `insert into games.transactions (provider_id, transaction_id, kind, request_hash, player_id, game_id,
        provider_round_id, round_id, platform_transaction_id, amount, currency, outcome, code,
        reference_transaction_id, wallet_transfer_id, rolled_back_by, balance, balance_currency, created_at)
      select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
        $8::uuid[], $9::uuid[], $10::int8[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
        $16::text[], $17::int8[], $18::text[], $19::timestamptz[])`,
-    [
-      column('provider_id'),
-      column('transaction_id'),
-      column('kind'),
-      column('request_hash'),
-      column('player_id'),
-      column('game_id'),
-      column('provider_round_id'),
-      column('round_id'),
-      column('platform_transaction_id'),
-      column('amount'),
-      column('currency'),
-      column('outcome'),
-      column('code'),
-      column('reference_transaction_id'),
-      column('wallet_transfer_id'),
-      column('rolled_back_by'),
-      column('balance'),
-      column('balance_currency'),
-      column('created_at'),
-    ],
-  );
+      params: [
+        column('provider_id'),
+        column('transaction_id'),
+        column('kind'),
+        column('request_hash'),
+        column('player_id'),
+        column('game_id'),
+        column('provider_round_id'),
+        column('round_id'),
+        column('platform_transaction_id'),
+        column('amount'),
+        column('currency'),
+        column('outcome'),
+        column('code'),
+        column('reference_transaction_id'),
+        column('wallet_transfer_id'),
+        column('rolled_back_by'),
+        column('balance'),
+        column('balance_currency'),
+        column('created_at'),
+      ],
+    },
+  };
 }
 
-export async function markRolledBack(
-  tx: Queryable,
+export function markRolledBackWrite(
   marks: readonly { providerId: string; transactionId: string; rollbackId: string }[],
-): Promise<void> {
-  if (marks.length === 0) return;
-  const { rowCount } = await tx.query(
-    `update games.transactions t set rolled_back_by = v.rollback_id
+): BatchWrite | undefined {
+  if (marks.length === 0) return undefined;
+  return {
+    statement: {
+      text: `update games.transactions t set rolled_back_by = v.rollback_id
        from unnest($1::text[], $2::text[], $3::text[]) as v(provider_id, transaction_id, rollback_id)
       where t.provider_id = v.provider_id and t.transaction_id = v.transaction_id and t.rolled_back_by is null`,
-    [marks.map((m) => m.providerId), marks.map((m) => m.transactionId), marks.map((m) => m.rollbackId)],
-  );
-  // Every mark was decided under the player's lock from a row that was not rolled back.
-  if (rowCount !== marks.length) throw new Error('a transaction was rolled back twice');
+      params: [
+        marks.map((m) => m.providerId),
+        marks.map((m) => m.transactionId),
+        marks.map((m) => m.rollbackId),
+      ],
+    },
+    // Every mark was decided under the player's lock from a row that was not rolled back.
+    check: ({ rowCount }) => {
+      if (rowCount !== marks.length) throw new Error('a transaction was rolled back twice');
+    },
+  };
 }
 
-export async function insertTombstones(tx: Queryable, rows: readonly TombstoneRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  await tx.query(
-    `insert into games.tombstones (provider_id, transaction_id, rollback_transaction_id, player_id, created_at)
+export function insertTombstonesWrite(rows: readonly TombstoneRow[]): BatchWrite | undefined {
+  if (rows.length === 0) return undefined;
+  return {
+    statement: {
+      text: `insert into games.tombstones (provider_id, transaction_id, rollback_transaction_id, player_id, created_at)
      select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])`,
-    [
-      rows.map((r) => r.provider_id),
-      rows.map((r) => r.transaction_id),
-      rows.map((r) => r.rollback_transaction_id),
-      rows.map((r) => r.player_id),
-      rows.map((r) => r.created_at),
-    ],
-  );
+      params: [
+        rows.map((r) => r.provider_id),
+        rows.map((r) => r.transaction_id),
+        rows.map((r) => r.rollback_transaction_id),
+        rows.map((r) => r.player_id),
+        rows.map((r) => r.created_at),
+      ],
+    },
+  };
+}
+
+/** Runs a batch's writes as one pipeline (one round trip), in order, then checks their answers. */
+export async function writeAll(tx: Queryable, writes: readonly (BatchWrite | undefined)[]): Promise<void> {
+  const present = writes.filter((write): write is BatchWrite => write !== undefined);
+  if (present.length === 0) return;
+  const results = await tx.pipeline(present.map((write) => write.statement));
+  present.forEach((write, index) => write.check?.(results[index]!));
 }
 
 // ---- rounds as players and operators read them ----------------------------------------------

@@ -1,6 +1,6 @@
 // The wallet's contract with other contexts: account references, transfer requests, results and
 // the client interface. Amounts are bigint minor units; the HTTP layer converts at the edge.
-import type { Queryable } from '../../platform/db/index.ts';
+import type { Queryable, Read } from '../../platform/db/index.ts';
 
 export const playerAccountKinds = ['cash', 'bonus', 'withdrawal_hold'] as const;
 export type PlayerAccountKind = (typeof playerAccountKinds)[number];
@@ -271,4 +271,6 @@ export interface PlayerWalletView {
 export interface WalletLedger extends WalletClient {
   executeInTransaction(tx: Queryable, requests: readonly WalletRequest[]): Promise<TransferResult[]>;
   playersInTransaction(tx: Queryable, playerIds: readonly string[]): Promise<Map<string, PlayerWalletView>>;
+  /** The same as a read that can share a pipeline with the caller's other reads. */
+  playersRead(playerIds: readonly string[]): Read<Map<string, PlayerWalletView>>;
 }

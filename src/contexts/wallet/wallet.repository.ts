@@ -167,6 +167,13 @@ function toTransfer(row: TransferRow): StoredTransfer {
   };
 }
 
+/** A player's policy and one of their play accounts (cash or bonus), as playersRead returns them. */
+export interface PlayerRow {
+  playerId: string;
+  policy: { status: PlayerStatus; kycVerified: boolean } | undefined;
+  account: { kind: string; currency: string; available: bigint } | undefined;
+}
+
 export class WalletRepository {
   readonly #db: Db;
 
@@ -197,42 +204,37 @@ export class WalletRepository {
    * Each asked player with their policy (if any) and their cash and bonus accounts in every
    * currency, available = balance − pending debits: one row per account, or one bare row.
    */
-  async playersOf(
-    q: Queryable,
-    playerIds: readonly string[],
-  ): Promise<
-    {
-      playerId: string;
-      policy: { status: PlayerStatus; kycVerified: boolean } | undefined;
-      account: { kind: string; currency: string; available: bigint } | undefined;
-    }[]
-  > {
-    if (playerIds.length === 0) return [];
-    const { rows } = await q.query<{
+  playersRead(playerIds: readonly string[]): Read<PlayerRow[]> {
+    if (playerIds.length === 0) return { value: [] };
+    type Row = {
       player_id: string;
       status: PlayerStatus | null;
       kyc_verified: boolean | null;
       kind: string | null;
       currency: string | null;
       available: bigint | null;
-    }>(
-      `select p.id as player_id, pol.status, pol.kyc_verified, a.kind, a.currency,
+    };
+    return rowsRead(
+      {
+        text: `select p.id as player_id, pol.status, pol.kyc_verified, a.kind, a.currency,
               a.credits_posted - a.debits_posted - a.debits_pending as available
          from unnest($1::text[]) as p(id)
          left join wallet.policies pol on pol.player_id = p.id
          left join wallet.accounts a
            on a.owner_type = 'player' and a.owner_id = p.id and a.kind in ('cash', 'bonus')`,
-      [playerIds],
+        params: [playerIds],
+      },
+      (rows: Row[]) =>
+        rows.map((row) => ({
+          playerId: row.player_id,
+          policy:
+            row.status === null ? undefined : { status: row.status, kycVerified: row.kyc_verified === true },
+          account:
+            row.kind === null || row.currency === null || row.available === null
+              ? undefined
+              : { kind: row.kind, currency: row.currency, available: row.available },
+        })),
     );
-    return rows.map((row) => ({
-      playerId: row.player_id,
-      policy:
-        row.status === null ? undefined : { status: row.status, kycVerified: row.kyc_verified === true },
-      account:
-        row.kind === null || row.currency === null || row.available === null
-          ? undefined
-          : { kind: row.kind, currency: row.currency, available: row.available },
-    }));
   }
 
   /** Creates the accounts that do not exist yet (concurrent creators are harmless). */

@@ -5,8 +5,8 @@
 import { hash } from 'node:crypto';
 import { assert, AssertionFailure } from '../../platform/assert.ts';
 import type { Clock } from '../../platform/clock.ts';
-import type { Db, Queryable, Transaction } from '../../platform/db/index.ts';
-import { readAll, transactionRetryingConflicts } from '../../platform/db/index.ts';
+import type { Db, Queryable, Read, Transaction } from '../../platform/db/index.ts';
+import { readAll, readOne, transactionRetryingConflicts } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import { hasControlCharacter } from '../../platform/ids/index.ts';
 import type { CurrencyTable } from '../../platform/money/index.ts';
@@ -46,7 +46,7 @@ import type {
   StoredTransfer,
 } from './wallet.ledger.ts';
 import { bettorOf, executeBatch } from './wallet.ledger.ts';
-import type { AccountSpec } from './wallet.repository.ts';
+import type { AccountSpec, PlayerRow } from './wallet.repository.ts';
 import { WalletRepository } from './wallet.repository.ts';
 
 export interface WalletOptions {
@@ -384,23 +384,14 @@ export class WalletService implements WalletLedger {
   }
 
   /** The players' play balances per currency and their policies, read through `tx` in one query. */
-  async playersInTransaction(
-    tx: Queryable,
-    playerIds: readonly string[],
-  ): Promise<Map<string, PlayerWalletView>> {
-    const views = new Map<string, PlayerWalletView>();
-    for (const row of await this.#repository.playersOf(tx, [...new Set(playerIds)])) {
-      const view: PlayerWalletView = views.get(row.playerId) ?? { policy: row.policy, balances: new Map() };
-      views.set(row.playerId, view);
-      if (row.account) {
-        const { kind, currency, available } = row.account;
-        const entry = view.balances.get(currency) ?? { cash: 0n, bonus: 0n };
-        if (kind === 'cash') entry.cash = available;
-        else entry.bonus = available;
-        view.balances.set(currency, entry);
-      }
-    }
-    return views;
+  playersInTransaction(tx: Queryable, playerIds: readonly string[]): Promise<Map<string, PlayerWalletView>> {
+    return readOne(tx, this.playersRead(playerIds));
+  }
+
+  playersRead(playerIds: readonly string[]): Read<Map<string, PlayerWalletView>> {
+    const read = this.#repository.playersRead([...new Set(playerIds)]);
+    if (!('statement' in read)) return { value: playerViews(read.value) };
+    return { statement: read.statement, read: (result) => playerViews(read.read(result)) };
   }
 
   async #run(
@@ -1004,4 +995,21 @@ function toRecord(transfer: StoredTransfer): TransferRecord {
     metadata: transfer.metadata,
     createdAt: transfer.createdAt,
   };
+}
+
+/** A player's policy and available cash and bonus per currency, from the rows of playersRead. */
+function playerViews(rows: readonly PlayerRow[]): Map<string, PlayerWalletView> {
+  const views = new Map<string, PlayerWalletView>();
+  for (const row of rows) {
+    const view: PlayerWalletView = views.get(row.playerId) ?? { policy: row.policy, balances: new Map() };
+    views.set(row.playerId, view);
+    if (row.account) {
+      const { kind, currency, available } = row.account;
+      const entry = view.balances.get(currency) ?? { cash: 0n, bonus: 0n };
+      if (kind === 'cash') entry.cash = available;
+      else entry.bonus = available;
+      view.balances.set(currency, entry);
+    }
+  }
+  return views;
 }

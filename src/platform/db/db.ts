@@ -138,3 +138,10 @@ export async function readAll<T extends readonly unknown[]>(
   let next = 0;
   return list.map((read) => ('statement' in read ? read.read(results[next++]!) : read.value)) as unknown as T;
 }
+
+/** Runs one read on its own (a plain query, no pipeline). */
+export async function readOne<T>(q: Queryable, read: Read<T>): Promise<T> {
+  if (!('statement' in read)) return read.value;
+  const result = await q.query<Record<string, unknown>>(read.statement.text, read.statement.params);
+  return read.read(result);
+}

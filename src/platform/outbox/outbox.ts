@@ -3,7 +3,7 @@
 // neither does. The relay (relay.ts) publishes the rows later; the inbox (inbox.ts) lets a
 // consumer apply each event once however often it is delivered.
 import { assert } from '../assert.ts';
-import type { MigrationSet, Queryable } from '../db/index.ts';
+import type { MigrationSet, Queryable, Statement } from '../db/index.ts';
 import { isUuid, uuidv7 } from '../ids/index.ts';
 
 const SCHEMA_RE = /^[a-z][a-z0-9_]*$/;
@@ -81,9 +81,22 @@ export async function writeEvents(
   schema: string,
   events: readonly NewEvent[],
 ): Promise<string[]> {
+  const { statement, ids } = eventsStatement(schema, events);
+  if (statement) await tx.query(statement.text, statement.params);
+  return ids;
+}
+
+/**
+ * The statement that writeEvents runs, with the events' ids, for a caller that sends it in a
+ * pipeline with its other writes (no statement for no events).
+ */
+export function eventsStatement(
+  schema: string,
+  events: readonly NewEvent[],
+): { statement: Statement | undefined; ids: string[] } {
   const s = checkedSchema(schema);
   assert(events.length <= eventsPerWriteMax, `at most ${eventsPerWriteMax} events per writeEvents call`);
-  if (events.length === 0) return [];
+  if (events.length === 0) return { statement: undefined, ids: [] };
   const ids: string[] = [];
   const params: unknown[] = [];
   const rows: string[] = [];
@@ -99,9 +112,11 @@ export async function writeEvents(
     rows.push(`($${base + 1}::uuid, $${base + 2}, $${base + 3}::jsonb, $${base + 4}::jsonb)`);
   }
   // One multi-row VALUES list: rows take their seq numbers in list order.
-  await tx.query(
-    `insert into ${s}.outbox (event_id, subject, payload, headers) values ${rows.join(', ')}`,
-    params,
-  );
-  return ids;
+  return {
+    statement: {
+      text: `insert into ${s}.outbox (event_id, subject, payload, headers) values ${rows.join(', ')}`,
+      params,
+    },
+    ids,
+  };
 }

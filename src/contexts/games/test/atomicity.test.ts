@@ -3,7 +3,8 @@
 // transfer, no record, no round), and the provider's retry then applies it exactly once.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Db, Transaction } from '../../../platform/db/index.ts';
+import type { Db } from '../../../platform/db/index.ts';
+import { observedTransactions } from '../../../../test/support/db.ts';
 import { backendName } from '../../../../test/support/backend.ts';
 import { startTestPlatform } from '../../../../test/support/platform.ts';
 import type { TestPlatform } from '../../../../test/support/platform.ts';
@@ -21,33 +22,9 @@ import { ProviderWalletEngine } from '../games.engine.ts';
 
 /** The same database, except that the statement matching `failOn` throws inside transactions. */
 function faulty(db: Db, failOn: RegExp): Db {
-  const check = (text: string): void => {
-    if (failOn.test(text)) throw new Error('injected fault: the disk said no');
-  };
-  const wrap = (q: Transaction): Transaction => ({
-    exec: q.exec,
-    query: async (text, params) => {
-      check(text);
-      return q.query(text, params);
-    },
-    pipeline: async (statements) => {
-      for (const statement of statements) check(statement.text);
-      return q.pipeline(statements);
-    },
-    commitWith: async (text, params) => {
-      check(text);
-      return q.commitWith(text, params);
-    },
+  return observedTransactions(db, (texts) => {
+    if (texts.some((text) => failOn.test(text))) throw new Error('injected fault: the disk said no');
   });
-  return {
-    kind: db.kind,
-    query: db.query,
-    exec: db.exec,
-    pipeline: db.pipeline,
-    ping: () => db.ping(),
-    close: async () => undefined,
-    transaction: (work, options) => db.transaction((tx) => work(wrap(tx)), options),
-  };
 }
 
 describe(`provider call atomicity on ${backendName}`, () => {

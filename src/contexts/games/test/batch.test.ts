@@ -1,0 +1,120 @@
+// The provider batch's round trips and its round locking: the reads under the players' locks go
+// out as one pipeline and the writes as another, and a rollback that names another round than
+// its bet's still finds and updates the bet's round (locked through the referenced transaction,
+// inside that same pipeline).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Db } from '../../../platform/db/index.ts';
+import { observedTransactions } from '../../../../test/support/db.ts';
+import { backendName } from '../../../../test/support/backend.ts';
+import { startTestPlatform } from '../../../../test/support/platform.ts';
+import type { TestPlatform } from '../../../../test/support/platform.ts';
+import { registerVerifiedPlayer } from '../../../../test/support/players.ts';
+import {
+  betBody,
+  createProvider,
+  fund,
+  ledgerOk,
+  openSession,
+  providerCall,
+  rollbackBody,
+} from '../../../../test/support/games.ts';
+import type { TestProvider } from '../../../../test/support/games.ts';
+import { ProviderWalletEngine } from '../games.engine.ts';
+
+/** The same database, recording each call made inside a transaction (one call, one round trip). */
+function recording(db: Db, calls: string[][]): Db {
+  return observedTransactions(db, (texts) => calls.push(texts));
+}
+
+describe(`provider batch on ${backendName}`, () => {
+  let tp: TestPlatform;
+  let provider: TestProvider;
+
+  before(async () => {
+    tp = await startTestPlatform();
+    provider = await createProvider(tp);
+  });
+  after(async () => {
+    await tp.close();
+  });
+
+  it('reads under the locks in one pipeline and writes in another', async () => {
+    const player = await registerVerifiedPlayer(tp);
+    await fund(tp, provider.admin, player, '10.00');
+    const token = await openSession(tp, player, provider.gameId);
+    const body = betBody(provider, { player, token }, { amount: '4.00' });
+    const services = { db: tp.running.db, clock: tp.clock, config: tp.config, logger: tp.running.logger };
+    const calls: string[][] = [];
+    const engine = new ProviderWalletEngine({
+      db: recording(tp.running.db, calls),
+      clock: tp.clock,
+      wallet: tp.contexts.wallet.ledgerFor(services),
+      logger: tp.running.logger,
+    });
+    const bet = (transactionId: string, roundId: string) =>
+      engine.submit({
+        kind: 'bet',
+        providerId: provider.providerId,
+        transactionId,
+        sessionToken: token,
+        playerId: player.playerId,
+        gameId: provider.gameId,
+        roundId,
+        amount: 100n,
+        currency: 'EUR',
+        roundClosed: false,
+      });
+    // The first bet also finds the player's wallet accounts.
+    assert.equal((await bet(`${body.transactionId}-first`, `${body.roundId}-first`)).ok, true);
+    calls.length = 0;
+    assert.equal((await bet(body.transactionId, body.roundId)).ok, true);
+    // First: the advisory locks, then every read of the batch, in the same pipeline.
+    const reads = calls[0]!;
+    assert.match(reads[0]!, /pg_advisory_xact_lock/);
+    for (const table of [
+      'games.transactions',
+      'games.tombstones',
+      'games.rounds',
+      'games.sessions',
+      'wallet.policies',
+    ])
+      assert.ok(
+        reads.some((text) => text.includes(table)),
+        `${table} is read in the locks' pipeline`,
+      );
+    // Last: every write of the batch, in one pipeline.
+    const writes = calls.at(-1)!;
+    assert.deepEqual(
+      writes.map((text) => /^\s*insert into (\S+)/.exec(text)?.[1]),
+      ['games.rounds', 'games.transactions', 'games.outbox'],
+    );
+    // In between, only the wallet's batch inside the transaction. Inside a caller's transaction
+    // the wallet caches no account it learns (the transaction may roll back with an account it
+    // created), so it looks its accounts up by key and id, and creates the house sub-account the
+    // batch is the first to use: 6 trips here, 8 in all (the games reads and writes alone took 11).
+    assert.ok(
+      calls.length <= 8,
+      `${calls.length} round trips: ${JSON.stringify(calls.map((c) => c[0]!.slice(0, 40)))}`,
+    );
+  });
+
+  it("updates the bet's round when a rollback names another round", async () => {
+    const player = await registerVerifiedPlayer(tp);
+    await fund(tp, provider.admin, player, '10.00');
+    const token = await openSession(tp, player, provider.gameId);
+    const seat = { player, token };
+    const bet = betBody(provider, seat, { amount: '4.00' });
+    assert.equal((await providerCall(tp, provider, 'bet', bet)).body['status'], 'OK');
+    const undo = rollbackBody(provider, seat, bet.transactionId, `${bet.roundId}-elsewhere`);
+    const rolled = await providerCall(tp, provider, 'rollback', undo);
+    assert.equal(rolled.body['status'], 'OK');
+    assert.equal(rolled.body['balance'], '10.00');
+    const { rows } = await tp.running.db.query<{ total_bet: bigint; live_bets: bigint }>(
+      'select total_bet, live_bets from games.rounds where player_id = $1 and provider_round_id = $2',
+      [player.playerId, bet.roundId],
+    );
+    assert.deepEqual(rows, [{ total_bet: 0n, live_bets: 0n }]);
+    await ledgerOk(tp, provider.admin);
+  });
+});
