@@ -190,6 +190,31 @@ export class WalletRepository {
     return rows.map(toAccount);
   }
 
+  /**
+   * Accounts by key or id inside a caller's transaction, and which of them that transaction has
+   * neither created nor changed (`shared`): those were committed by others, and since accounts
+   * are never deleted their facts may be cached whatever becomes of this transaction. One that it
+   * created may still roll back with it. (xmin is the transaction that wrote the row version; the
+   * wallet's callers use no savepoints, whose rows would carry a subtransaction's id.)
+   */
+  async accountsIn(
+    tx: Queryable,
+    by: 'key' | 'id',
+    values: readonly (string | bigint)[],
+  ): Promise<{ accounts: AccountState[]; shared: Set<bigint> }> {
+    if (values.length === 0) return { accounts: [], shared: new Set() };
+    const { rows } = await tx.query<AccountRow & { shared: boolean }>(
+      `select ${ACCOUNT_COLUMNS},
+              xmin::text is distinct from (pg_current_xact_id_if_assigned()::text::int8 % 4294967296)::text as shared
+         from wallet.accounts where ${by === 'key' ? 'key = any($1::text[])' : 'id = any($1::int8[])'}`,
+      [values],
+    );
+    return {
+      accounts: rows.map(toAccount),
+      shared: new Set(rows.filter((row) => row.shared).map((row) => row.id)),
+    };
+  }
+
   /** Reads through `q`: inside a batch that must be its transaction (PGlite has one connection). */
   async accountsById(q: Queryable, ids: readonly bigint[]): Promise<AccountState[]> {
     if (ids.length === 0) return [];

@@ -593,13 +593,21 @@ export class WalletService implements WalletLedger {
     if (wanted.size === 0) return;
     // The batch's own map: the cache may evict an entry while this batch still needs it.
     const resolved = new Map<string, bigint>();
-    const learn = (accounts: AccountState[]): void => {
+    // Inside a caller's transaction only accounts committed by others are cached (see accountsIn).
+    const learn = ({ accounts, shared }: { accounts: AccountState[]; shared: ReadonlySet<bigint> }): void => {
       for (const account of accounts) {
         resolved.set(account.key, account.id);
-        if (!tx) this.#remember(account);
+        if (shared.has(account.id)) this.#remember(account);
       }
     };
-    learn(await this.#repository.accountsByKey([...wanted.keys()], tx));
+    const read = async (
+      keys: string[],
+    ): Promise<{ accounts: AccountState[]; shared: ReadonlySet<bigint> }> => {
+      if (tx) return this.#repository.accountsIn(tx, 'key', keys);
+      const accounts = await this.#repository.accountsByKey(keys);
+      return { accounts, shared: new Set(accounts.map((account) => account.id)) };
+    };
+    learn(await read([...wanted.keys()]));
     const missingSystem: AccountSpec[] = [];
     for (const [key, { ref, currency }] of wanted) {
       if (resolved.has(key) || !('system' in ref)) continue;
@@ -615,12 +623,7 @@ export class WalletService implements WalletLedger {
     }
     if (missingSystem.length > 0) {
       await this.#repository.createAccounts(missingSystem, tx);
-      learn(
-        await this.#repository.accountsByKey(
-          missingSystem.map((spec) => spec.key),
-          tx,
-        ),
-      );
+      learn(await read(missingSystem.map((spec) => spec.key)));
     }
     for (const { prepared, key, side } of unresolved) prepared[side] = resolved.get(key);
   }
@@ -676,8 +679,13 @@ export class WalletService implements WalletLedger {
       this.#repository.bettorRead(bettors === undefined ? [] : [...bettors], now),
     ] as const);
     const accounts = lock.locked;
-    for (const account of await this.#repository.accountsById(tx, lock.unknown))
-      accounts.set(account.id, account);
+    if (lock.unknown.length > 0) {
+      const found = await this.#repository.accountsIn(tx, 'id', lock.unknown);
+      for (const account of found.accounts) {
+        accounts.set(account.id, account);
+        if (found.shared.has(account.id)) this.#remember(account);
+      }
+    }
     let facts = bettorFacts;
     if (bettors === undefined) {
       bettors = this.#bettors(requests, (id) => accounts.get(id));

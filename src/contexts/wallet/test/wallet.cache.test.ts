@@ -51,3 +51,36 @@ describe(`wallet with a 4-account cache on ${backendName}`, () => {
     assert.ok((await f.wallet.audit()).ok);
   });
 });
+
+describe(`wallet account cache inside a caller's transaction on ${backendName}`, () => {
+  let f: WalletFixture;
+  before(async () => {
+    f = await openWallet();
+    await f.wallet.openPlayerAccounts('c1', 'EUR');
+    await f.wallet.setPolicy('c1', { status: 'active', kycVerified: true });
+  });
+  after(async () => f.close());
+
+  it('forgets an account created in a transaction that rolled back, and caches committed ones', async () => {
+    const cash: AccountRef = { player: 'c1', kind: 'cash' };
+    const fresh = { system: 'psp_clearing', ref: 'rolled-back' } as const;
+    // The transfer creates the clearing account inside the caller's transaction, which then
+    // rolls back: the account is gone with it.
+    await assert.rejects(
+      f.test.db.transaction(async (tx) => {
+        const [result] = await f.wallet.executeInTransaction(tx, [transfer('in-tx', fresh, cash, 'deposit')]);
+        assert.equal(outcome(result), 'ok');
+        throw new Error('the caller changed its mind');
+      }),
+      /changed its mind/,
+    );
+    const { rows } = await f.test.db.query<{ n: bigint }>(
+      `select count(*) as n from wallet.accounts where key like '%rolled-back%'`,
+    );
+    assert.equal(rows[0]!.n, 0n);
+    // Had the wallet cached that account, this would name a row that does not exist.
+    assert.equal(outcome((await f.wallet.execute([transfer('after', fresh, cash, 'deposit')]))[0]), 'ok');
+    assert.equal(outcome((await f.wallet.execute([transfer('in-tx', fresh, cash, 'deposit')]))[0]), 'ok');
+    assert.ok((await f.wallet.audit()).ok);
+  });
+});
