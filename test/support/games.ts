@@ -3,7 +3,9 @@
 // adjustment and given a game session through the player API.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { ProviderWalletEngine } from '../../src/contexts/games/games.engine.ts';
 import { signedHeaders } from '../../src/platform/auth/index.ts';
+import type { Db } from '../../src/platform/db/index.ts';
 import type { TestPlatform } from './platform.ts';
 import type { TestPlayer } from './players.ts';
 import { adminToken } from './players.ts';
@@ -174,4 +176,18 @@ export function rollbackBody(
     roundId,
     ...fields,
   };
+}
+
+/**
+ * A provider-wallet engine of its own on `db` (a wrapped handle on the platform's database), with
+ * a wallet library on the same database: a test can watch or fail its statements.
+ */
+export function engineOn(tp: TestPlatform, db: Db): ProviderWalletEngine {
+  const services = { db: tp.running.db, clock: tp.clock, config: tp.config, logger: tp.running.logger };
+  return new ProviderWalletEngine({
+    db,
+    clock: tp.clock,
+    wallet: tp.contexts.wallet.ledgerFor(services),
+    logger: tp.running.logger,
+  });
 }

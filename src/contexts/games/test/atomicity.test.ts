@@ -12,13 +12,13 @@ import { registerVerifiedPlayer } from '../../../../test/support/players.ts';
 import {
   betBody,
   createProvider,
+  engineOn,
   fund,
   ledgerOk,
   openSession,
   providerCall,
 } from '../../../../test/support/games.ts';
 import type { TestProvider } from '../../../../test/support/games.ts';
-import { ProviderWalletEngine } from '../games.engine.ts';
 
 /** The same database, except that the statement matching `failOn` throws inside transactions. */
 function faulty(db: Db, failOn: RegExp): Db {
@@ -44,18 +44,7 @@ describe(`provider call atomicity on ${backendName}`, () => {
     await fund(tp, provider.admin, player, '10.00');
     const token = await openSession(tp, player, provider.gameId);
     const body = betBody(provider, { player, token }, { amount: '4.00' });
-    const services = {
-      db: tp.running.db,
-      clock: tp.clock,
-      config: tp.config,
-      logger: tp.running.logger,
-    };
-    const engine = new ProviderWalletEngine({
-      db: faulty(tp.running.db, /insert into games\.transactions/),
-      clock: tp.clock,
-      wallet: tp.contexts.wallet.ledgerFor(services),
-      logger: tp.running.logger,
-    });
+    const engine = engineOn(tp, faulty(tp.running.db, /insert into games\.transactions/));
     await assert.rejects(
       engine.submit({
         kind: 'bet',

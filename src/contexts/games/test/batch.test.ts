@@ -13,6 +13,7 @@ import { registerVerifiedPlayer } from '../../../../test/support/players.ts';
 import {
   betBody,
   createProvider,
+  engineOn,
   fund,
   ledgerOk,
   openSession,
@@ -20,7 +21,6 @@ import {
   rollbackBody,
 } from '../../../../test/support/games.ts';
 import type { TestProvider } from '../../../../test/support/games.ts';
-import { ProviderWalletEngine } from '../games.engine.ts';
 
 /** The same database, recording each call made inside a transaction (one call, one round trip). */
 function recording(db: Db, calls: string[][]): Db {
@@ -44,14 +44,8 @@ describe(`provider batch on ${backendName}`, () => {
     await fund(tp, provider.admin, player, '10.00');
     const token = await openSession(tp, player, provider.gameId);
     const body = betBody(provider, { player, token }, { amount: '4.00' });
-    const services = { db: tp.running.db, clock: tp.clock, config: tp.config, logger: tp.running.logger };
     const calls: string[][] = [];
-    const engine = new ProviderWalletEngine({
-      db: recording(tp.running.db, calls),
-      clock: tp.clock,
-      wallet: tp.contexts.wallet.ledgerFor(services),
-      logger: tp.running.logger,
-    });
+    const engine = engineOn(tp, recording(tp.running.db, calls));
     const bet = (transactionId: string, roundId: string) =>
       engine.submit({
         kind: 'bet',
