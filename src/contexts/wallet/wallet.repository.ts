@@ -191,19 +191,20 @@ export class WalletRepository {
   }
 
   /**
-   * Accounts by key or id inside a caller's transaction, and which of them that transaction has
-   * neither created nor changed (`shared`): those were committed by others, and since accounts
-   * are never deleted their facts may be cached whatever becomes of this transaction. One that it
-   * created may still roll back with it. (xmin is the transaction that wrote the row version; the
+   * Accounts by key or id through `q`, and which of them `q`'s transaction has neither created nor
+   * changed (`shared`; all of them outside a transaction). Inside a batch `q` must be its
+   * transaction (PGlite has one connection). The shared ones were committed by others, and since
+   * accounts are never deleted their facts may be cached whatever becomes of this transaction. One
+   * that it created may still roll back with it. (xmin is the transaction that wrote the row version; the
    * wallet's callers use no savepoints, whose rows would carry a subtransaction's id.)
    */
   async accountsIn(
-    tx: Queryable,
+    q: Queryable,
     by: 'key' | 'id',
     values: readonly (string | bigint)[],
   ): Promise<{ accounts: AccountState[]; shared: Set<bigint> }> {
     if (values.length === 0) return { accounts: [], shared: new Set() };
-    const { rows } = await tx.query<AccountRow & { shared: boolean }>(
+    const { rows } = await q.query<AccountRow & { shared: boolean }>(
       `select ${ACCOUNT_COLUMNS},
               xmin::text is distinct from (pg_current_xact_id_if_assigned()::text::int8 % 4294967296)::text as shared
          from wallet.accounts where ${by === 'key' ? 'key = any($1::text[])' : 'id = any($1::int8[])'}`,
@@ -213,16 +214,6 @@ export class WalletRepository {
       accounts: rows.map(toAccount),
       shared: new Set(rows.filter((row) => row.shared).map((row) => row.id)),
     };
-  }
-
-  /** Reads through `q`: inside a batch that must be its transaction (PGlite has one connection). */
-  async accountsById(q: Queryable, ids: readonly bigint[]): Promise<AccountState[]> {
-    if (ids.length === 0) return [];
-    const { rows } = await q.query<AccountRow>(
-      `select ${ACCOUNT_COLUMNS} from wallet.accounts where id = any($1::int8[])`,
-      [ids],
-    );
-    return rows.map(toAccount);
   }
 
   /**
@@ -289,7 +280,7 @@ export class WalletRepository {
    * processes, can wait on each other in a cycle: no deadlocks, ever. Only the counters are read
    * under the lock; an account's other facts never change, so those of `known` accounts come
    * from the caller's cache, and the ids of the rest come back in `unknown` (to read with
-   * accountsById: these rows are then ours until commit, so their counters are the same).
+   * accountsIn: these rows are then ours until commit, so their counters are the same).
    * PGlite is one connection, taken by one transaction at a time (and one process: its data
    * folder is locked): nothing can change the rows between this read and the batch's update, so
    * there it reads without row locks, which would only cost a write to every row.

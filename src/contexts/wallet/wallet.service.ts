@@ -593,21 +593,11 @@ export class WalletService implements WalletLedger {
     if (wanted.size === 0) return;
     // The batch's own map: the cache may evict an entry while this batch still needs it.
     const resolved = new Map<string, bigint>();
-    // Inside a caller's transaction only accounts committed by others are cached (see accountsIn).
-    const learn = ({ accounts, shared }: { accounts: AccountState[]; shared: ReadonlySet<bigint> }): void => {
-      for (const account of accounts) {
-        resolved.set(account.key, account.id);
-        if (shared.has(account.id)) this.#remember(account);
-      }
+    const learn = (accounts: AccountState[]): void => {
+      for (const account of accounts) resolved.set(account.key, account.id);
     };
-    const read = async (
-      keys: string[],
-    ): Promise<{ accounts: AccountState[]; shared: ReadonlySet<bigint> }> => {
-      if (tx) return this.#repository.accountsIn(tx, 'key', keys);
-      const accounts = await this.#repository.accountsByKey(keys);
-      return { accounts, shared: new Set(accounts.map((account) => account.id)) };
-    };
-    learn(await read([...wanted.keys()]));
+    const q = tx ?? this.#db;
+    learn(await this.#accountsIn(q, 'key', [...wanted.keys()]));
     const missingSystem: AccountSpec[] = [];
     for (const [key, { ref, currency }] of wanted) {
       if (resolved.has(key) || !('system' in ref)) continue;
@@ -623,9 +613,30 @@ export class WalletService implements WalletLedger {
     }
     if (missingSystem.length > 0) {
       await this.#repository.createAccounts(missingSystem, tx);
-      learn(await read(missingSystem.map((spec) => spec.key)));
+      learn(
+        await this.#accountsIn(
+          q,
+          'key',
+          missingSystem.map((spec) => spec.key),
+        ),
+      );
     }
     for (const { prepared, key, side } of unresolved) prepared[side] = resolved.get(key);
+  }
+
+  /**
+   * Accounts read through `q` (the database, a batch's transaction or a caller's). Those that `q`'s
+   * transaction neither created nor changed are cached: they were committed, and accounts are
+   * never deleted. One created inside a caller's transaction may still roll back with it.
+   */
+  async #accountsIn(
+    q: Queryable,
+    by: 'key' | 'id',
+    values: readonly (string | bigint)[],
+  ): Promise<AccountState[]> {
+    const { accounts, shared } = await this.#repository.accountsIn(q, by, values);
+    for (const account of accounts) if (shared.has(account.id)) this.#remember(account);
+    return accounts;
   }
 
   #remember(account: AccountState): void {
@@ -679,13 +690,7 @@ export class WalletService implements WalletLedger {
       this.#repository.bettorRead(bettors === undefined ? [] : [...bettors], now),
     ] as const);
     const accounts = lock.locked;
-    if (lock.unknown.length > 0) {
-      const found = await this.#repository.accountsIn(tx, 'id', lock.unknown);
-      for (const account of found.accounts) {
-        accounts.set(account.id, account);
-        if (found.shared.has(account.id)) this.#remember(account);
-      }
-    }
+    for (const account of await this.#accountsIn(tx, 'id', lock.unknown)) accounts.set(account.id, account);
     let facts = bettorFacts;
     if (bettors === undefined) {
       bettors = this.#bettors(requests, (id) => accounts.get(id));
@@ -754,7 +759,7 @@ export class WalletService implements WalletLedger {
         else missing.add(id);
       }
     }
-    if (missing.size > 0) found.push(...(await this.#repository.accountsById(tx, [...missing])));
+    if (missing.size > 0) found.push(...(await this.#accountsIn(tx, 'id', [...missing])));
     for (const id of missing)
       assert(
         found.some((account) => account.id === id),
