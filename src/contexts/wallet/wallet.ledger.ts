@@ -161,11 +161,18 @@ class Overlay {
   }
 }
 
+/**
+ * A request the ledger turns down: an expected outcome, caught within the batch, never a fault.
+ * It records no stack trace (the trace was most of a refused bet's cost, and nothing reads it).
+ */
 class Refused extends Error {
   readonly code: RefusalCode;
 
   constructor(code: RefusalCode, message: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.code = code;
   }
 }
