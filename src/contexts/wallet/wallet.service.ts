@@ -403,9 +403,12 @@ export class WalletService implements WalletLedger {
     const prepared: PreparedRequest[] = [];
     for (const [start, end] of chains) {
       for (let index = start; index <= end; index++) {
+        // Every field set here, ids included: one object shape all the way through the batch.
         prepared.push({
           request: requests[index]!,
           hash: requestHash(requests[index]!),
+          debitId: undefined,
+          creditId: undefined,
           chainStart: prepared.length - (index - start),
           chainEnd: prepared.length - (index - start) + (end - start),
         });
@@ -517,15 +520,14 @@ export class WalletService implements WalletLedger {
   }
 
   async #runBatch(jobs: Job[]): Promise<void> {
+    // The jobs' prepared requests belong to this batch alone: their chain bounds move in place.
     const requests: PreparedRequest[] = [];
     for (const job of jobs) {
       const offset = requests.length;
       for (const request of job.requests) {
-        requests.push({
-          ...request,
-          chainStart: request.chainStart + offset,
-          chainEnd: request.chainEnd + offset,
-        });
+        request.chainStart += offset;
+        request.chainEnd += offset;
+        requests.push(request);
       }
     }
     try {
@@ -939,7 +941,14 @@ export class WalletService implements WalletLedger {
         id: `${INTERNAL_ID_PREFIX}expire:${pendingId}`,
         pendingId,
       };
-      return { request, hash: requestHash(request), chainStart: index, chainEnd: index };
+      return {
+        request,
+        hash: requestHash(request),
+        debitId: undefined,
+        creditId: undefined,
+        chainStart: index,
+        chainEnd: index,
+      };
     });
     const { outcomes } = await this.#submit(requests);
     return outcomes.filter((outcome) => outcome.type === 'created').length;
