@@ -719,11 +719,9 @@ export class WalletService implements WalletLedger {
       requests,
     );
     const seqs = await this.#repository.writeBatch(tx, output, lock.places, own);
-    for (const transfer of output.transfers) {
-      const seq = seqs.get(transfer.id);
-      assert(seq !== undefined, 'every written transfer has a sequence number');
-      transfer.seq = seq;
-    }
+    output.transfers.forEach((transfer, index) => {
+      transfer.seq = seqs[index]!;
+    });
     for (const account of replayedAccounts) if (!accounts.has(account.id)) accounts.set(account.id, account);
     return { outcomes: output.outcomes, accounts };
   }

@@ -100,6 +100,38 @@ describe(`wallet on ${backendName}`, () => {
     assert.equal((await f.wallet.balance({ player: 'p7', kind: 'cash' }, 'EUR'))?.balance, 70n);
   });
 
+  it('gives each transfer of a batch its own sequence number, the one a replay reads back', async () => {
+    // The batch's write answers with its sequence numbers in one text, matched to the transfers by
+    // order: a mismatch would hand a transfer its neighbour's number (and cursor).
+    await fundedPlayer(f.wallet, 'p8', 1_000n);
+    const requests = [
+      bet('seq-1', 'p8', 10n),
+      bet('seq-2', 'p8', 2_000n), // refused: writes no transfer, takes no number
+      bet('seq-3', 'p8', 30n),
+      win('seq-4', 'p8', 5n),
+      bet('seq-5', 'p8', 50n),
+    ];
+    const first = await f.wallet.execute(requests);
+    const again = await f.wallet.execute(requests);
+    const seqs: bigint[] = [];
+    first.forEach((result, index) => {
+      if (index === 1) return assert.equal(code(result), 'INSUFFICIENT_FUNDS');
+      const fresh = okResult(result);
+      const replay = okResult(again[index]);
+      assert.equal(replay.replayed, true);
+      assert.equal(replay.transfer.id, fresh.transfer.id);
+      assert.equal(replay.transfer.seq, fresh.transfer.seq, `${fresh.transfer.id} keeps its number`);
+      assert.equal(replay.transfer.amount, fresh.transfer.amount);
+      seqs.push(fresh.transfer.seq);
+    });
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((a, b) => (a < b ? -1 : 1)),
+      'numbers ascend in request order',
+    );
+    assert.equal(new Set(seqs).size, 4);
+  });
+
   it('leaves replays in a failing chain untouched and records only the fresh members', async () => {
     const linkedBet = (id: string, amount: bigint): WalletRequest => ({
       ...bet(id, 'p7', amount),
