@@ -37,6 +37,7 @@ export interface AccountSpec {
 
 const COUNTER_COLUMNS = 'debits_posted, credits_posted, debits_pending, credits_pending, version';
 const ACCOUNT_COLUMNS = `id, key, currency, owner_type, owner_id, kind, guarded, overdraft_limit, ${COUNTER_COLUMNS}`;
+type CounterColumn = 'debits_posted' | 'credits_posted' | 'debits_pending' | 'credits_pending' | 'version';
 
 interface AccountRow {
   id: bigint;
@@ -276,44 +277,22 @@ export class WalletRepository {
    */
   lockRead(ids: readonly bigint[], known: (id: bigint) => AccountState | undefined): Read<LockedAccounts> {
     const sorted = [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    // One row of comma-separated columns instead of a row per account: the driver's work is per
-    // row and per field (a message, an event, a string each), a batch's locks are some sixty rows,
-    // and a split is cheaper than all of that. One aggregate pass fills every column, so the i-th
-    // entry of each belongs to the same account.
-    type LockRow = Record<'ids' | 'places' | 'dp' | 'cp' | 'dn' | 'cn' | 'v', string | null>;
     return rowsRead(
       {
-        text: `with l as (
-           select id, ctid, ${COUNTER_COLUMNS} from wallet.accounts where id = any($1::int8[])
-            order by id${this.#db.kind === 'pglite' ? '' : ' for update'})
-         select string_agg(id::text, ',') as ids, string_agg(ctid::text, ' ') as places,
-                string_agg(debits_posted::text, ',') as dp, string_agg(credits_posted::text, ',') as cp,
-                string_agg(debits_pending::text, ',') as dn, string_agg(credits_pending::text, ',') as cn,
-                string_agg(version::text, ',') as v
-           from l`,
+        text: `select id, ctid::text as ctid, ${COUNTER_COLUMNS} from wallet.accounts where id = any($1::int8[]) order by id${this.#db.kind === 'pglite' ? '' : ' for update'}`,
         params: [sorted],
       },
-      (rows: LockRow[]) => {
+      (rows: (Pick<AccountRow, 'id' | CounterColumn> & { ctid: string })[]) => {
         const locked = new Map<bigint, AccountState>();
         const unknown: bigint[] = [];
         const places = new Map<bigint, string>();
-        const row = rows[0];
-        if (row === undefined || row.ids === null) return { locked, unknown, places };
-        const column = (name: 'dp' | 'cp' | 'dn' | 'cn' | 'v'): string[] => row[name]!.split(',');
-        const idTexts = row.ids.split(',');
-        const placeTexts = row.places!.split(' ');
-        const [dp, cp, dn, cn, v] = [column('dp'), column('cp'), column('dn'), column('cn'), column('v')];
-        assert(
-          [placeTexts, dp, cp, dn, cn, v].every((values) => values.length === idTexts.length),
-          'every locked account has all its columns',
-        );
-        for (let i = 0; i < idTexts.length; i++) {
-          const id = BigInt(idTexts[i]!);
-          places.set(id, placeTexts[i]!);
-          const facts = known(id);
-          if (facts === undefined) unknown.push(id);
+        for (const row of rows) {
+          places.set(row.id, row.ctid);
+          const facts = known(row.id);
+          if (facts === undefined) unknown.push(row.id);
+          // A literal rather than spreads: this runs for every account of every batch.
           else
-            locked.set(id, {
+            locked.set(row.id, {
               id: facts.id,
               key: facts.key,
               currency: facts.currency,
@@ -322,11 +301,11 @@ export class WalletRepository {
               kind: facts.kind,
               guarded: facts.guarded,
               overdraftLimit: facts.overdraftLimit,
-              debitsPosted: BigInt(dp[i]!),
-              creditsPosted: BigInt(cp[i]!),
-              debitsPending: BigInt(dn[i]!),
-              creditsPending: BigInt(cn[i]!),
-              version: BigInt(v[i]!),
+              debitsPosted: row.debits_posted,
+              creditsPosted: row.credits_posted,
+              debitsPending: row.debits_pending,
+              creditsPending: row.credits_pending,
+              version: row.version,
             });
         }
         return { locked, unknown, places };
@@ -602,8 +581,8 @@ export class WalletRepository {
         }),
       ],
     );
-    // The sequence numbers come back as one text, ascending, not as a row per transfer (see
-    // lockRead). Ascending is the transfers' order: the insert reads unnest() WITH ORDINALITY,
+    // The sequence numbers come back as one text, ascending, not as a row per transfer: the
+    // driver's work is per row and per field (a message, an event, a string each). Ascending is the transfers' order: the insert reads unnest() WITH ORDINALITY,
     // which the planner knows to be in position order, and takes each row's identity as it goes.
     const seqs = rows[0]?.seqs?.split(',') ?? [];
     assert(rows[0]?.ok === true, 'the batch write checked its accounts');
