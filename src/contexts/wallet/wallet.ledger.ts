@@ -144,12 +144,14 @@ class Overlay {
   readonly reversed = new Set<string>();
   readonly play = new Map<string, { playerId: string; hourMs: number; wagered: bigint; won: bigint }>();
 
+  // forEach rather than for…of over entries: no [key, value] array per entry (this runs for every
+  // chain of every batch).
   merge(into: Overlay): void {
-    for (const [id, account] of this.accounts) into.accounts.set(id, account);
-    for (const [id, transfer] of this.created) into.created.set(id, transfer);
-    for (const [id, kind] of this.resolutions) into.resolutions.set(id, kind);
-    for (const id of this.reversed) into.reversed.add(id);
-    for (const [key, delta] of this.play) {
+    this.accounts.forEach((account, id) => into.accounts.set(id, account));
+    this.created.forEach((transfer, id) => into.created.set(id, transfer));
+    this.resolutions.forEach((kind, id) => into.resolutions.set(id, kind));
+    this.reversed.forEach((id) => into.reversed.add(id));
+    this.play.forEach((delta, key) => {
       const current = into.play.get(key);
       into.play.set(
         key,
@@ -157,7 +159,7 @@ class Overlay {
           ? { ...current, wagered: current.wagered + delta.wagered, won: current.won + delta.won }
           : { ...delta },
       );
-    }
+    });
   }
 }
 

@@ -227,7 +227,11 @@ export function canonicalJson(value: unknown): string {
  * then the others in sorted order. Sorts `keys` in place.
  */
 function canonicalKeyOrder(keys: string[]): string[] {
-  keys.sort();
+  // Two keys (the common metadata, a round and a game) are ordered by hand: sort() allocates a
+  // work area per call, on every request.
+  if (keys.length === 2) {
+    if (keys[0]! > keys[1]!) keys.reverse();
+  } else if (keys.length > 2) keys.sort();
   // Most objects have no key starting with a digit: no index keys, nothing more to do.
   let digits = false;
   for (const key of keys) {
@@ -401,8 +405,11 @@ export class WalletService implements WalletLedger {
     const results = new Array<TransferResult | undefined>(requests.length);
     const chains = this.#chains(requests, results);
     const prepared: PreparedRequest[] = [];
+    // Where each prepared request came from among `requests` (invalid chains were dropped).
+    const positions: number[] = [];
     for (const [start, end] of chains) {
       for (let index = start; index <= end; index++) {
+        positions.push(index);
         // Every field set here, ids included: one object shape all the way through the batch.
         prepared.push({
           request: requests[index]!,
@@ -415,9 +422,6 @@ export class WalletService implements WalletLedger {
       }
     }
     if (prepared.length > 0) {
-      const positions = chains.flatMap(([start, end]) =>
-        Array.from({ length: end - start + 1 }, (_, i) => start + i),
-      );
       const { outcomes, accounts } = await execute(prepared);
       outcomes.forEach((outcome, index) => {
         const position = positions[index]!;
