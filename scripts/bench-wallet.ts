@@ -192,9 +192,11 @@ interface Player {
   balance: bigint;
 }
 
+/** An earlier request and what a retry of it must find again: its transfer's seq, or its refusal. */
 interface Sent {
   request: WalletRequest;
-  result: TransferResult;
+  seq: bigint | undefined;
+  code: string | undefined;
 }
 
 interface Tally {
@@ -292,9 +294,16 @@ async function caller(
       return undefined;
     }
   };
+  // Each earlier request is kept with only what a retry of it must find again, not its whole
+  // result: this harness runs in the measured process, and what it keeps alive is collected there.
   const remember = (request: WalletRequest, result: TransferResult): void => {
-    if (history.length >= HISTORY) history[Math.floor(Math.random() * HISTORY)] = { request, result };
-    else history.push({ request, result });
+    const sent = {
+      request,
+      seq: result.ok ? result.transfer.seq : undefined,
+      code: result.ok ? undefined : result.code,
+    };
+    if (history.length >= HISTORY) history[Math.floor(Math.random() * HISTORY)] = sent;
+    else history.push(sent);
   };
 
   while (performance.now() < window.deadline) {
@@ -303,8 +312,8 @@ async function caller(
       const result = await send(earlier.request);
       if (!result) continue;
       const same = result.ok
-        ? earlier.result.ok && result.transfer.seq === earlier.result.transfer.seq
-        : !earlier.result.ok && result.code === earlier.result.code;
+        ? result.transfer.seq === earlier.seq
+        : earlier.seq === undefined && result.code === earlier.code;
       if (result.replayed && same) tally.replayed++;
       else fail(`retry of ${earlier.request.id} not replayed as before: ${stringify(result)}`);
       continue;
