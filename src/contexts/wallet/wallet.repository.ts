@@ -582,8 +582,9 @@ export class WalletRepository {
       ],
     );
     // The sequence numbers come back as one text, ascending, not as a row per transfer: the
-    // driver's work is per row and per field (a message, an event, a string each). Ascending is the transfers' order: the insert reads unnest() WITH ORDINALITY,
-    // which the planner knows to be in position order, and takes each row's identity as it goes.
+    // driver's work is per row and per field (a message, an event, a string each). Ascending is
+    // the transfers' order: the insert reads unnest() WITH ORDINALITY, which the planner knows to
+    // be in position order, and takes each row's identity as it goes.
     const seqs = rows[0]?.seqs?.split(',') ?? [];
     assert(rows[0]?.ok === true, 'the batch write checked its accounts');
     assert(seqs.length === transfers.length, 'every written transfer has a sequence number');
