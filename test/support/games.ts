@@ -3,6 +3,7 @@
 // adjustment and given a game session through the player API.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import type { BetOp } from '../../src/contexts/games/games.contract.ts';
 import { ProviderWalletEngine } from '../../src/contexts/games/games.engine.ts';
 import { signedHeaders } from '../../src/platform/auth/index.ts';
 import type { Db } from '../../src/platform/db/index.ts';
@@ -174,6 +175,24 @@ export function rollbackBody(
     playerId: seat.player.playerId,
     gameId: provider.gameId,
     roundId,
+    ...fields,
+  };
+}
+
+/** A bet as the engine takes it (what a bet call parses to), for tests that submit to an engine directly. */
+export function betOp(
+  provider: TestProvider,
+  seat: Seat,
+  fields: { transactionId: string; roundId: string; amount: bigint },
+): BetOp {
+  return {
+    kind: 'bet',
+    providerId: provider.providerId,
+    sessionToken: seat.token,
+    playerId: seat.player.playerId,
+    gameId: provider.gameId,
+    currency: 'EUR',
+    roundClosed: false,
     ...fields,
   };
 }

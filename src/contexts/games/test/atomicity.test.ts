@@ -11,6 +11,7 @@ import type { TestPlatform } from '../../../../test/support/platform.ts';
 import { registerVerifiedPlayer } from '../../../../test/support/players.ts';
 import {
   betBody,
+  betOp,
   createProvider,
   engineOn,
   fund,
@@ -43,21 +44,13 @@ describe(`provider call atomicity on ${backendName}`, () => {
     const player = await registerVerifiedPlayer(tp);
     await fund(tp, provider.admin, player, '10.00');
     const token = await openSession(tp, player, provider.gameId);
-    const body = betBody(provider, { player, token }, { amount: '4.00' });
+    const seat = { player, token };
+    const body = betBody(provider, seat, { amount: '4.00' });
     const engine = engineOn(tp, faulty(tp.running.db, /insert into games\.transactions/));
     await assert.rejects(
-      engine.submit({
-        kind: 'bet',
-        providerId: provider.providerId,
-        transactionId: body.transactionId,
-        sessionToken: token,
-        playerId: player.playerId,
-        gameId: provider.gameId,
-        roundId: body.roundId,
-        amount: 400n,
-        currency: 'EUR',
-        roundClosed: false,
-      }),
+      engine.submit(
+        betOp(provider, seat, { transactionId: body.transactionId, roundId: body.roundId, amount: 400n }),
+      ),
       /injected fault/,
     );
     const count = async (sql: string) =>

@@ -12,6 +12,7 @@ import type { TestPlatform } from '../../../../test/support/platform.ts';
 import { registerVerifiedPlayer } from '../../../../test/support/players.ts';
 import {
   betBody,
+  betOp,
   createProvider,
   engineOn,
   fund,
@@ -43,22 +44,12 @@ describe(`provider batch on ${backendName}`, () => {
     const player = await registerVerifiedPlayer(tp);
     await fund(tp, provider.admin, player, '10.00');
     const token = await openSession(tp, player, provider.gameId);
-    const body = betBody(provider, { player, token }, { amount: '4.00' });
+    const seat = { player, token };
+    const body = betBody(provider, seat, { amount: '4.00' });
     const calls: string[][] = [];
     const engine = engineOn(tp, recording(tp.running.db, calls));
     const bet = (transactionId: string, roundId: string) =>
-      engine.submit({
-        kind: 'bet',
-        providerId: provider.providerId,
-        transactionId,
-        sessionToken: token,
-        playerId: player.playerId,
-        gameId: provider.gameId,
-        roundId,
-        amount: 100n,
-        currency: 'EUR',
-        roundClosed: false,
-      });
+      engine.submit(betOp(provider, seat, { transactionId, roundId, amount: 100n }));
     // The first bets also find the player's wallet accounts and create the house sub-accounts
     // (one per batch in turn, CROUPIER_WALLET_SYSTEM_SHARDS of them); a sub-account is cached the
     // next time a batch finds it, committed.
