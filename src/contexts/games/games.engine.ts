@@ -14,8 +14,8 @@
 import { createHash } from 'node:crypto';
 import { assert, AssertionFailure } from '../../platform/assert.ts';
 import type { Clock } from '../../platform/clock.ts';
-import type { Db, Queryable } from '../../platform/db/index.ts';
-import { readAll, transactionRetryingConflicts } from '../../platform/db/index.ts';
+import type { Db, Queryable, Write } from '../../platform/db/index.ts';
+import { readAll, transactionRetryingConflicts, writeAll } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import { uuidv7 } from '../../platform/ids/index.ts';
 import { eventsStatement } from '../../platform/outbox/index.ts';
@@ -485,7 +485,7 @@ export class ProviderWalletEngine {
     });
 
     // One round trip for every write of the batch.
-    await repo.writeAll(tx, [
+    await writeAll(tx, [
       repo.insertRoundsWrite([...newRounds.values()]),
       repo.updateRoundsWrite([...changedRounds.values()]),
       repo.insertTransactionsWrite(records),
@@ -805,7 +805,7 @@ function roundEvent(round: RoundRow): Record<string, string | null> {
 }
 
 /** The batch's outbox events as one of its writes. */
-function eventsWrite(events: readonly NewEvent[]): repo.BatchWrite | undefined {
+function eventsWrite(events: readonly NewEvent[]): Write | undefined {
   const { statement } = eventsStatement(gamesSchema, events);
   return statement ? { statement } : undefined;
 }

@@ -3,7 +3,7 @@
 // what the locks protect); catalogue reads and writes run on the pool.
 import { createHash } from 'node:crypto';
 import { readOne, rowsRead } from '../../platform/db/index.ts';
-import type { Queryable, QueryResult, Read, Statement } from '../../platform/db/index.ts';
+import type { Queryable, Read, Write } from '../../platform/db/index.ts';
 import type { GameType, RoundDetail, RoundTransaction, RoundView } from './games.contract.ts';
 
 export interface ProviderRow {
@@ -307,7 +307,7 @@ export async function deleteExpiredSessions(q: Queryable, before: Date, limit: n
 }
 
 // ---- the engine's batch (inside its transaction) -----------------------------------------------
-// The batch's reads are Read<T>s and its writes Statements, so that the engine sends each group as
+// The batch's reads are Read<T>s and its writes Writes, so that the engine sends each group as
 // one pipeline: one round trip for the locks and everything read under them, one for the writes.
 // Every key lookup is a LATERAL subquery with LIMIT 1, which the planner cannot turn into a hash
 // join: the cached generic plan of `(a, b) in (select * from unnest(…))`, made while a table was
@@ -389,13 +389,7 @@ export function roundsLockRead(
   );
 }
 
-/** A write of the batch, and what its answer must be (checked once the pipeline has answered). */
-export interface BatchWrite {
-  statement: Statement;
-  check?: (result: QueryResult<Record<string, unknown>>) => void;
-}
-
-export function insertRoundsWrite(rounds: readonly RoundRow[]): BatchWrite | undefined {
+export function insertRoundsWrite(rounds: readonly RoundRow[]): Write | undefined {
   if (rounds.length === 0) return undefined;
   return {
     statement: {
@@ -409,7 +403,7 @@ export function insertRoundsWrite(rounds: readonly RoundRow[]): BatchWrite | und
   };
 }
 
-export function updateRoundsWrite(rounds: readonly RoundRow[]): BatchWrite | undefined {
+export function updateRoundsWrite(rounds: readonly RoundRow[]): Write | undefined {
   if (rounds.length === 0) return undefined;
   return {
     statement: {
@@ -447,7 +441,7 @@ function roundColumns(rounds: readonly RoundRow[]): unknown[] {
   ];
 }
 
-export function insertTransactionsWrite(rows: readonly TransactionRow[]): BatchWrite | undefined {
+export function insertTransactionsWrite(rows: readonly TransactionRow[]): Write | undefined {
   if (rows.length === 0) return undefined;
   const column = <K extends keyof TransactionRow>(key: K) => rows.map((row) => row[key]);
   return {
@@ -485,7 +479,7 @@ export function insertTransactionsWrite(rows: readonly TransactionRow[]): BatchW
 
 export function markRolledBackWrite(
   marks: readonly { providerId: string; transactionId: string; rollbackId: string }[],
-): BatchWrite | undefined {
+): Write | undefined {
   if (marks.length === 0) return undefined;
   return {
     statement: {
@@ -505,7 +499,7 @@ export function markRolledBackWrite(
   };
 }
 
-export function insertTombstonesWrite(rows: readonly TombstoneRow[]): BatchWrite | undefined {
+export function insertTombstonesWrite(rows: readonly TombstoneRow[]): Write | undefined {
   if (rows.length === 0) return undefined;
   return {
     statement: {
@@ -523,13 +517,6 @@ export function insertTombstonesWrite(rows: readonly TombstoneRow[]): BatchWrite
 }
 
 /** Runs a batch's writes as one pipeline (one round trip), in order, then checks their answers. */
-export async function writeAll(tx: Queryable, writes: readonly (BatchWrite | undefined)[]): Promise<void> {
-  const present = writes.filter((write): write is BatchWrite => write !== undefined);
-  if (present.length === 0) return;
-  const results = await tx.pipeline(present.map((write) => write.statement));
-  present.forEach((write, index) => write.check?.(results[index]!));
-}
-
 // ---- rounds as players and operators read them ----------------------------------------------
 
 export function toRoundView(row: RoundRow): RoundView {

@@ -145,3 +145,20 @@ export async function readOne<T>(q: Queryable, read: Read<T>): Promise<T> {
   const result = await q.query<Record<string, unknown>>(read.statement.text, read.statement.params);
   return read.read(result);
 }
+
+/**
+ * A write that can share a pipeline with others, and what its answer must be (checked once the
+ * whole pipeline has answered; a failing check throws, and the caller's transaction rolls back).
+ */
+export interface Write {
+  statement: Statement;
+  check?: (result: QueryResult<Record<string, unknown>>) => void;
+}
+
+/** Runs `writes` as one pipeline (one round trip on a server), skipping absent ones, then checks each. */
+export async function writeAll(q: Queryable, writes: readonly (Write | undefined)[]): Promise<void> {
+  const present = writes.filter((write): write is Write => write !== undefined);
+  if (present.length === 0) return;
+  const results = await q.pipeline(present.map((write) => write.statement));
+  present.forEach((write, index) => write.check?.(results[index]!));
+}
