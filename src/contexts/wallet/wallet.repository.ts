@@ -171,13 +171,9 @@ export class WalletRepository {
     this.#db = db;
   }
 
-  async accountsByKey(keys: readonly string[], q: Queryable = this.#db): Promise<AccountState[]> {
-    if (keys.length === 0) return [];
-    const { rows } = await q.query<AccountRow>(
-      `select ${ACCOUNT_COLUMNS} from wallet.accounts where key = any($1::text[])`,
-      [keys],
-    );
-    return rows.map(toAccount);
+  /** Accounts by key, read now (outside any transaction). */
+  async accountsByKey(keys: readonly string[]): Promise<AccountState[]> {
+    return (await this.accountsIn(this.#db, 'key', keys)).accounts;
   }
 
   /**
