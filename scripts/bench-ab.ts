@@ -55,7 +55,14 @@ function bench(cwd: string): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [path.join('scripts', `${script}.ts`), '--seconds', String(seconds), ...positionals],
+      // The Node flags of the npm scripts (package.json), for both revisions alike.
+      [
+        '--no-allocation-site-pretenuring',
+        path.join('scripts', `${script}.ts`),
+        '--seconds',
+        String(seconds),
+        ...positionals,
+      ],
       { cwd, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';

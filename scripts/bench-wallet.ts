@@ -7,7 +7,11 @@
 //
 //   node scripts/bench-wallet.ts [--backend pglite|postgres] [--seconds 10] [--callers 128]
 //     [--players 10000] [--currencies EUR,USD,GBP] [--pgbench] [--profile] [--memory]
-//     [--batch-size-max N] [--in-flight N] [--pool-size N]
+//     [--batch-size-max N] [--in-flight N] [--shards N] [--pool-size N]
+//
+// The wallet runs as the platform configures it: its system accounts (the house side of every
+// bet and win) spread over CROUPIER_WALLET_SYSTEM_SHARDS sub-accounts (default 4; --shards to
+// override), so the batches in flight do not queue on one house row's lock.
 //
 // Counting: every execute() call carries one request. transfersPerSecond counts requests that
 // were processed with the expected fresh outcome (a new transfer, or the deliberate refusal),
@@ -59,6 +63,7 @@ const { values: flags } = parseArgs({
     memory: { type: 'boolean' },
     'batch-size-max': { type: 'string' },
     'in-flight': { type: 'string' },
+    shards: { type: 'string' },
     'pool-size': { type: 'string' },
   },
 });
@@ -74,7 +79,13 @@ const currencies = option(flags.currencies, 'BENCH_CURRENCIES', 'EUR,USD,GBP').s
 const runPgbench = flags.pgbench === true || process.env['BENCH_PGBENCH'] === '1';
 const profile = flags.profile === true || process.env['BENCH_PROFILE'] === '1';
 const inMemory = flags.memory === true;
+// Only its currency table and the wallet's settings are used.
+const config = loadConfig({
+  LOG_LEVEL: 'silent',
+  CROUPIER_WALLET_SYSTEM_SHARDS: process.env['CROUPIER_WALLET_SYSTEM_SHARDS'],
+});
 const walletOptions = {
+  systemShards: flags.shards ? positiveInt('shards', flags.shards, 64) : config.walletSystemShards,
   ...(flags['batch-size-max']
     ? { batchSizeMax: positiveInt('batch-size-max', flags['batch-size-max']) }
     : {}),
@@ -398,7 +409,6 @@ async function main(): Promise<void> {
   try {
     const setupStarted = performance.now();
     await migrate(rawDb, [walletMigrations]);
-    const config = loadConfig({ LOG_LEVEL: 'silent' }); // only its currency table is used
     const wallet = createWallet(
       { db: walletDb, clock: systemClock, config, logger: createLogger({ level: 'silent' }) },
       walletOptions,
@@ -463,6 +473,7 @@ async function main(): Promise<void> {
     Object.assign(line, {
       seconds: round(elapsedMs / 1000),
       callers: callerCount,
+      shards: walletOptions.systemShards,
       players: playerCount,
       currencies: currencies.length,
       created: tally.created,

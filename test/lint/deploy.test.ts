@@ -15,7 +15,13 @@ describe('deploy/', () => {
       for (const source of match[1]!.split(/\s+/))
         assert.ok(existsSync(path.join(root, source)), `${source} exists`);
     }
-    assert.match(dockerfile, /ENTRYPOINT \["node", "src\/apps\/cli\.ts"\]/);
+    // The image runs the CLI as `npm run cli` does, with the same Node flags (package.json).
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    assert.match(scripts['cli']!, /^node .*src\/apps\/cli\.ts$/);
+    assert.ok(
+      dockerfile.includes(`ENTRYPOINT ${JSON.stringify(scripts['cli']!.split(' '))}`.replaceAll(',', ', ')),
+      `the image's ENTRYPOINT is ${scripts['cli']}`,
+    );
     const cli = read('src/apps/cli.ts');
     const compose = read('deploy/docker-compose.yml');
     for (const match of compose.matchAll(/command: \['(\w+)'/g))
