@@ -22,6 +22,16 @@ const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as {
   prepareValue: (value: unknown) => unknown;
 };
 
+// Each named statement's parameter types, as the server reported them when it was first parsed
+// here (Describe of the statement): where they are known, array parameters go in binary
+// (params.ts). The platform's statements are a fixed set, and the name is a hash of the text.
+const parameterTypes = new Map<string, readonly number[]>();
+
+/** The parameter types of the named statement, once a pipeline has parsed it. */
+export function knownParameterTypes(name: string): readonly number[] | undefined {
+  return parameterTypes.get(name);
+}
+
 export interface PipelineStatement {
   text: string;
   values: unknown[];
@@ -45,7 +55,9 @@ interface Connection {
   submittedNamedStatements?: Record<string, string>;
   stream: { cork?: () => void; uncork?: () => void };
   on(event: 'parseComplete', listener: () => void): void;
+  on(event: 'parameterDescription', listener: (msg: { dataTypeIDs: number[] }) => void): void;
   off(event: 'parseComplete', listener: () => void): void;
+  off(event: 'parameterDescription', listener: (msg: { dataTypeIDs: number[] }) => void): void;
 }
 
 interface Field {
@@ -69,7 +81,13 @@ export class Pipeline {
   #settled = false;
   // Statements whose Parse this pipeline sent, in order: the server confirms them in that order.
   #parsing: PipelineStatement[] = [];
+  // Statements this pipeline described, in order: their ParameterDescriptions come in that order.
+  #describing: string[] = [];
   #connection: Connection | undefined;
+  readonly #onParameterDescription = (msg: { dataTypeIDs: number[] }): void => {
+    const name = this.#describing.shift();
+    if (name !== undefined) parameterTypes.set(name, msg.dataTypeIDs);
+  };
   readonly #onParseComplete = (): void => {
     const statement = this.#parsing.shift();
     if (statement?.name === undefined || this.#connection === undefined) return;
@@ -93,6 +111,7 @@ export class Pipeline {
   submit(connection: Connection): Error | null {
     this.#connection = connection;
     connection.on('parseComplete', this.#onParseComplete);
+    connection.on('parameterDescription', this.#onParameterDescription);
     // One write for all of it (pg corks around a single query the same way).
     connection.stream.cork?.();
     try {
@@ -107,6 +126,12 @@ export class Pipeline {
           if (name !== undefined && connection.submittedNamedStatements)
             connection.submittedNamedStatements[name] = statement.text;
           this.#parsing.push(statement);
+          // Its RowDescription (or NoData) comes too; the portal's own, described below, is the
+          // one in force when the rows arrive.
+          if (name !== undefined && !parameterTypes.has(name)) {
+            connection.describe({ type: 'S', name });
+            this.#describing.push(name);
+          }
         }
         connection.bind({
           ...(name === undefined ? {} : { statement: name }),
@@ -179,6 +204,7 @@ export class Pipeline {
     if (this.#settled) return;
     this.#settled = true;
     this.#connection?.off('parseComplete', this.#onParseComplete);
+    this.#connection?.off('parameterDescription', this.#onParameterDescription);
     if (error !== undefined) {
       // Statements whose Parse the server never confirmed were not prepared: parse them next time.
       for (const statement of this.#parsing) {

@@ -13,7 +13,7 @@
 import { parse, protocol, types } from '@electric-sql/pglite';
 import type { PGlite } from '@electric-sql/pglite';
 import type { QueryResult } from './db.ts';
-import { arrayLiteral, isPlainArray } from './params.ts';
+import { arrayLiteral, binaryArray, isPlainArray } from './params.ts';
 
 type Parser = (text: string, typeId: number) => unknown;
 
@@ -32,12 +32,13 @@ const JSON_OID = 114;
 const JSONB_OID = 3802;
 
 /**
- * Bind (unnamed portal, the statement, all parameters and results as text), Execute, Sync: the
- * three messages of one call, written into one buffer.
+ * Bind (unnamed portal, the statement, each parameter as text or binary, results as text), Execute,
+ * Sync: the three messages of one call, written into one buffer.
  */
-function bindExecuteSync(statement: Uint8Array, values: readonly (string | null)[]): Uint8Array {
-  const encoded = values.map((value) => (value === null ? null : encoder.encode(value)));
-  let bindLength = 4 + 1 + statement.length + 1 + 2 + 2 + 2;
+function bindExecuteSync(statement: Uint8Array, values: readonly (string | Uint8Array | null)[]): Uint8Array {
+  // Strings go as text (format 0), bytes as binary (format 1, params.ts binaryArray).
+  const encoded = values.map((value) => (typeof value === 'string' ? encoder.encode(value) : value));
+  let bindLength = 4 + 1 + statement.length + 1 + 2 + 2 * values.length + 2 + 2;
   for (const value of encoded) bindLength += 4 + (value === null ? 0 : value.length);
   const total = 1 + bindLength + (1 + 4 + 1 + 4) + (1 + 4);
   const out = new Uint8Array(total);
@@ -50,8 +51,12 @@ function bindExecuteSync(statement: Uint8Array, values: readonly (string | null)
   out.set(statement, at);
   at += statement.length;
   out[at++] = 0;
-  view.setInt16(at, 0); // parameter formats: all text
+  view.setInt16(at, values.length); // a format per parameter
   at += 2;
+  for (const value of values) {
+    view.setInt16(at, typeof value === 'string' || value === null ? 0 : 1);
+    at += 2;
+  }
   view.setInt16(at, encoded.length);
   at += 2;
   for (const value of encoded) {
@@ -145,7 +150,7 @@ export class PgliteStatements {
   async query<Row>(text: string, params: readonly unknown[]): Promise<QueryResult<Row> | undefined> {
     const prepared = await this.#prepare(text);
     if (prepared === undefined) return undefined;
-    const values = params.map((param, i) => this.#text(param, prepared.paramTypes[i]!));
+    const values = params.map((param, i) => this.#value(param, prepared.paramTypes[i]!));
     const chunks: Uint8Array[] = [];
     await this.#pglite.execProtocolRawStream(
       bindExecuteSync(prepared.nameBytes, values),
@@ -157,9 +162,10 @@ export class PgliteStatements {
 
   /**
    * A parameter's text form: strings, numbers, booleans, dates and (nested) arrays of them
-   * directly; anything else as PGlite's own serialiser for the type writes it.
+   * directly; anything else as PGlite's own serialiser for the type writes it. Arrays of the
+   * types binaryArray writes go in binary instead.
    */
-  #text(value: unknown, typeId: number): string | null {
+  #value(value: unknown, typeId: number): string | Uint8Array | null {
     if (value === null || value === undefined) return null;
     switch (typeof value) {
       case 'string':
@@ -174,7 +180,8 @@ export class PgliteStatements {
     }
     if (value instanceof Date && (typeId === TIMESTAMPTZ || typeId === TIMESTAMP)) return value.toISOString();
     // (JSON parameters get PGlite's JSON serialiser: an array there is a JSON array.)
-    if (typeId !== JSON_OID && typeId !== JSONB_OID && isPlainArray(value)) return arrayLiteral(value);
+    if (typeId !== JSON_OID && typeId !== JSONB_OID && isPlainArray(value))
+      return binaryArray(value, typeId) ?? arrayLiteral(value);
     const serialize = this.#pglite.serializers[typeId];
     return serialize ? serialize(value) : (value as { toString(): string }).toString();
   }

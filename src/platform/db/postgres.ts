@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Db, QueryResult, Statement, Transaction, TransactionOptions } from './db.ts';
 import { beginStatement, committedError, INT8_ARRAY_OID, INT8_OID } from './db.ts';
-import { arrayLiteral, isPlainArray } from './params.ts';
-import { runPipeline } from './pg-pipeline.ts';
+import { arrayLiteral, binaryArray, isPlainArray } from './params.ts';
+import { knownParameterTypes, runPipeline } from './pg-pipeline.ts';
 import type { PipelineStatement } from './pg-pipeline.ts';
 
 // pg's own parsers, typed loosely: its TypeId enum does not list every oid we pass through.
@@ -45,12 +45,22 @@ function statementName(text: string): string | undefined {
   return name;
 }
 
+/**
+ * Array parameters go as binary where the statement's parameter types are known (a pipeline
+ * parsed it before) and the encoder writes that type; otherwise as text literals.
+ */
 function pipelineStatement(statement: Statement): PipelineStatement {
   const params = statement.params ?? [];
+  const name = params.length > 0 ? statementName(statement.text) : undefined;
+  const types = name === undefined ? undefined : knownParameterTypes(name);
   return {
     text: statement.text,
-    values: params.map((param) => (isPlainArray(param) ? arrayLiteral(param) : param)),
-    name: params.length > 0 ? statementName(statement.text) : undefined,
+    values: params.map((param, i) =>
+      isPlainArray(param)
+        ? ((types === undefined ? undefined : binaryArray(param, types[i]!)) ?? arrayLiteral(param))
+        : param,
+    ),
+    name,
   };
 }
 

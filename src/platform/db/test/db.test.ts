@@ -5,8 +5,23 @@ import assert from 'node:assert/strict';
 import fs, { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { isUniqueViolation, loadMigrations, migrate, openPglite, openPostgres } from '../index.ts';
+import {
+  INT8_ARRAY_OID,
+  isUniqueViolation,
+  loadMigrations,
+  migrate,
+  openPglite,
+  openPostgres,
+} from '../index.ts';
 import { analyzeGrownTables } from '../pglite.ts';
+import {
+  arrayLiteral,
+  binaryArray,
+  BOOL_ARRAY_OID,
+  TEXT_ARRAY_OID,
+  TIMESTAMPTZ_ARRAY_OID,
+} from '../params.ts';
+import type { PlainElement } from '../params.ts';
 import type { MigrationSet } from '../index.ts';
 import { backendName, openTestDb } from '../../../../test/support/backend.ts';
 import type { TestDb } from '../../../../test/support/backend.ts';
@@ -67,6 +82,55 @@ describe(`db on ${backendName}`, () => {
     assert.ok(isUniqueViolation(error));
     const result = await test.db.query('update demo.account set note = $1', ['x']);
     assert.equal(result.rowCount, 1);
+  });
+
+  it('writes array parameters byte for byte as the server itself sends them (binary), and falls back to text where it cannot', async () => {
+    const samples: [string, number, PlainElement[]][] = [
+      ['int8', INT8_ARRAY_OID, [-9223372036854775808n, null, 0n, 9223372036854775807n, 42]],
+      ['int8', INT8_ARRAY_OID, []],
+      ['text', TEXT_ARRAY_OID, ['a,b', 'c"d', '', null, 'back\\slash', 'NULL', '{braces}', 'é✓ 😀']],
+      ['text', TEXT_ARRAY_OID, ['plain', 'ascii']],
+      ['bool', BOOL_ARRAY_OID, [true, false, null]],
+      [
+        'timestamptz',
+        TIMESTAMPTZ_ARRAY_OID,
+        [new Date('2026-01-02T03:04:05.006Z'), null, new Date('1969-07-20T20:17:40.001Z')],
+      ],
+    ];
+    for (const [type, oid, values] of samples) {
+      // The server reads the text literal and answers with its own binary form (array_send).
+      const { rows } = await test.db.query<{ sent: Uint8Array }>(
+        `select array_send($1::text::${type}[]) as sent`,
+        [arrayLiteral(values)],
+      );
+      const mine = binaryArray(values, oid);
+      assert.ok(mine, `${type}[] is written in binary`);
+      assert.equal(
+        mine.toString('hex'),
+        Buffer.from(rows[0]!.sent).toString('hex'),
+        `${type}[] ${String(values)}`,
+      );
+    }
+    // What binary cannot carry exactly goes as text, and the server judges it as before.
+    assert.equal(binaryArray([2n ** 63n], INT8_ARRAY_OID), undefined);
+    assert.equal(binaryArray([1.5], INT8_ARRAY_OID), undefined);
+    assert.equal(binaryArray(['1'], INT8_ARRAY_OID), undefined);
+    assert.equal(binaryArray([new Date(Number.NaN)], TIMESTAMPTZ_ARRAY_OID), undefined);
+    assert.equal(binaryArray([1n], 1231 /* numeric[] */), undefined);
+    for (let run = 0; run < 3; run++) {
+      // Prepared in the first run, its parameter types known in the later ones.
+      await assert.rejects(
+        test.db.transaction((tx) => tx.query('select $1::int8[] as list', [[1n, 2n ** 63n]])),
+        /out of range/,
+      );
+      const { rows } = await test.db.transaction((tx) =>
+        tx.query<{ list: bigint[]; names: string[] }>('select $1::int8[] as list, $2::text[] as names', [
+          [1n, -2n],
+          ['x', 'ü'],
+        ]),
+      );
+      assert.deepEqual(rows[0], { list: [1n, -2n], names: ['x', 'ü'] });
+    }
   });
 
   it('reads the same values inside a transaction (prepared statements) as outside, and recovers from an error there', async () => {
