@@ -89,7 +89,9 @@ describe(`db on ${backendName}`, () => {
       ['int8', INT8_ARRAY_OID, [-9223372036854775808n, null, 0n, 9223372036854775807n, 42]],
       ['int8', INT8_ARRAY_OID, []],
       ['text', TEXT_ARRAY_OID, ['a,b', 'c"d', '', null, 'back\\slash', 'NULL', '{braces}', 'é✓ 😀']],
-      ['text', TEXT_ARRAY_OID, ['plain', 'ascii']],
+      // Short and long strings take different paths (params.ts LONG_STRING), ASCII or not.
+      ['text', TEXT_ARRAY_OID, ['plain', 'a longer ascii string, past the short-string copy loop']],
+      ['text', TEXT_ARRAY_OID, ['plain', 'a longer string with ü, past the short-string copy loop']],
       ['bool', BOOL_ARRAY_OID, [true, false, null]],
       [
         'timestamptz',
