@@ -5,7 +5,7 @@
 // (amount above the known balance) and 1% of requests are exact retries of an earlier request.
 // Prints one JSON line on stdout and a human summary on stderr; runs the invariant audit last.
 //
-//   node scripts/bench-wallet.ts [--backend pglite|postgres] [--seconds 10] [--callers 128]
+//   node scripts/bench-wallet.ts [--backend pglite|postgres] [--seconds 10] [--callers 192|128]
 //     [--players 10000] [--currencies EUR,USD,GBP] [--pgbench] [--profile] [--memory]
 //     [--batch-size-max N] [--in-flight N] [--shards N] [--pool-size N]
 //
@@ -71,9 +71,15 @@ const { values: flags } = parseArgs({
 const databaseUrl = process.env['DATABASE_URL'] || undefined;
 const backend = chooseBackend(flags.backend, databaseUrl);
 const seconds = positiveInt('seconds', option(flags.seconds, 'BENCH_SECONDS', '10'));
-// 128 callers: two batches of 64 in flight on PostgreSQL. Fewer callers make smaller batches, whose
-// fixed cost (round trips, commit, statement start-up) weighs more; more push p99 past 20 ms.
-const callerCount = positiveInt('callers', option(flags.callers, 'BENCH_CALLERS', '128'));
+// Callers by default: on PostgreSQL 192, two batches of about 96 in flight (they commit side by
+// side, on different house sub-accounts); on PGlite 128, one batch at a time. Fewer callers make
+// smaller batches, whose fixed cost (round trips, commit, statement start-up) weighs more; more
+// push p99 towards 20 ms and past it (PostgreSQL, 256 callers: p99 18.6–20.8 ms for no more
+// throughput than 224; PGlite, 192 callers: p99 26 ms).
+const callerCount = positiveInt(
+  'callers',
+  option(flags.callers, 'BENCH_CALLERS', backend === 'postgres' ? '192' : '128'),
+);
 const playerCount = positiveInt('players', option(flags.players, 'BENCH_PLAYERS', '10000'));
 const currencies = option(flags.currencies, 'BENCH_CURRENCIES', 'EUR,USD,GBP').split(',');
 const runPgbench = flags.pgbench === true || process.env['BENCH_PGBENCH'] === '1';
